@@ -6,8 +6,8 @@ export default defineConfig({
     projects: [
       'services/*/vitest.config.ts',
       'charts/*/vitest.config.ts',
-      'dashboards/vitest.config.ts',
-      'loadtest/vitest.config.ts',
+      // dashboards/, loadtest/ and any other top-level package with a config
+      '*/vitest.config.ts',
     ],
     // Two cores: integration tests start real servers; keep the machine responsive.
     maxWorkers: 2,

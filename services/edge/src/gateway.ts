@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { ERRORS, formatRoom, parseRoom, roomSubject, type CloseCodeName, type ErrorCodeName, type Room } from '@herald/protocol';
+import type { Authenticator, Identity } from './auth.js';
+import { AuthError } from './auth.js';
+import type { EdgeConfig } from './config.js';
+import type { Hub } from './hub.js';
+import { Counter, KeyedRateLimiter, type BucketState } from './limits.js';
+import { logSecurity, type Logger } from './logger.js';
+import type { EdgeMetrics, Transport } from './metrics.js';
+
+/** One client connection, whatever its transport. Kept small: it exists 100,000 times per pod. */
+export interface Conn extends BucketState {
+  readonly id: string;
+  readonly transport: Transport;
+  readonly ip: string;
+  identity: Identity | undefined;
+  /** Subjects joined through the hub, parallel to `rooms`. */
+  subjects: string[];
+  rooms: string[];
+  closed: boolean;
+  /** Set when the server decides to close, so the close handler can label it. */
+  closeReason: string | undefined;
+  /** Second (epoch) of the expiry bucket this connection is filed under. */
+  expSlot: number;
+  /** Transport-specific close: sends the code/text the protocol defines. */
+  end(code: CloseCodeName): void;
+}
+
+export interface Refusal {
+  readonly code: ErrorCodeName;
+  readonly status: number;
+}
+
+const podTag = randomBytes(3).toString('hex');
+let counter = 0;
+
+export function newConnId(): string {
+  return `${podTag}-${(++counter).toString(36)}`;
+}
+
+/**
+ * Admission and membership shared by the WebSocket and SSE transports: the origin
+ * allow-list, connect-rate and capacity limits, rooms from claims, token expiry.
+ * Every refusal is a metric and a structured security event; clients get only the
+ * fixed text for the code.
+ */
+export class Gateway {
+  readonly conns = new Set<Conn>();
+  private readonly ipLimiter: KeyedRateLimiter;
+  private readonly perUser: Counter;
+  private readonly perTenant: Counter;
+  private readonly origins: ReadonlySet<string>;
+  private readonly expiry = new Map<number, Set<Conn>>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  draining = false;
+
+  constructor(
+    readonly config: EdgeConfig,
+    readonly auth: Authenticator,
+    readonly hub: Hub,
+    readonly metrics: EdgeMetrics,
+    readonly log: Logger,
+  ) {
+    this.ipLimiter = new KeyedRateLimiter(config.connectRatePerIp, config.connectBurstPerIp);
+    this.perUser = new Counter(config.maxConnectionsPerUser);
+    this.perTenant = new Counter(config.maxConnectionsPerTenant);
+    this.origins = new Set(config.allowedOrigins);
+    this.expiryTimer = setInterval(() => this.expire(Math.floor(Date.now() / 1000)), 1000);
+    this.expiryTimer.unref();
+  }
+
+  security(kind: string, reason: string, ctx: { ip?: string; identity?: Identity | undefined; conn?: string; transport?: Transport }): void {
+    this.metrics.security.inc({ kind });
+    logSecurity(this.log, {
+      kind,
+      reason,
+      ip: ctx.ip,
+      tenant: ctx.identity?.tenant,
+      sub: ctx.identity?.sub,
+      conn: ctx.conn,
+      transport: ctx.transport,
+    });
+  }
+
+  /** Checks before any authentication work: draining, origin, connect rate, pod capacity. */
+  precheck(transport: Transport, ip: string, origin: string): Refusal | undefined {
+    this.metrics.attempts.inc({ transport });
+    if (this.draining) return this.fail(transport, 'shutdown', 'SHUTDOWN', 503);
+    if (origin ? !this.origins.has(origin) : this.config.requireOrigin) {
+      this.security('origin_rejected', origin ? `origin not allowed: ${origin.slice(0, 200)}` : 'origin required', { ip, transport });
+      return this.fail(transport, 'origin', 'ORIGIN_NOT_ALLOWED', 403);
+    }
+    if (!this.ipLimiter.take(ip)) {
+      this.security('rate_limited', 'connect rate per IP exceeded', { ip, transport });
+      return this.fail(transport, 'rate_limited', 'RATE_LIMITED', 429);
+    }
+    if (this.conns.size >= this.config.maxConnections) {
+      this.security('over_capacity', 'pod connection limit reached', { ip, transport });
+      return this.fail(transport, 'over_capacity', 'OVER_CAPACITY', 503);
+    }
+    return undefined;
+  }
+
+  private fail(transport: Transport, reason: string, code: ErrorCodeName, status: number): Refusal {
+    this.metrics.failures.inc({ transport, reason });
+    return { code, status };
+  }
+
+  /** Verify a token; failures are logged with their real reason and counted. */
+  async authenticate(conn: Conn, token: string): Promise<Identity | undefined> {
+    try {
+      return await this.auth.verify(token);
+    } catch (err) {
+      const reason = err instanceof AuthError ? `${err.reason}: ${err.message}` : 'verification error';
+      this.security('auth_failed', reason, { ip: conn.ip, conn: conn.id, transport: conn.transport });
+      if (!(err instanceof AuthError)) this.log.error({ err }, 'unexpected token verification error');
+      this.metrics.failures.inc({ transport: conn.transport, reason: 'auth_failed' });
+      return undefined;
+    }
+  }
+
+  /** Count a failure that ends an unadmitted connection (auth timeout, bad first message). */
+  failure(conn: Conn, reason: string): void {
+    this.metrics.failures.inc({ transport: conn.transport, reason });
+  }
+
+  /** Rooms the identity joins at connect: its user room, and tenant/global when its roles allow. */
+  initialRooms(id: Identity): Room[] {
+    const rooms: Room[] = [{ kind: 'user', id: id.sub }];
+    const tr = this.config.tenantRoomRoles;
+    if (tr.includes('*') || id.roles.some((r) => tr.includes(r))) rooms.push({ kind: 'tenant' });
+    if (id.roles.some((r) => this.config.globalRoomRoles.includes(r))) rooms.push({ kind: 'global' });
+    return rooms;
+  }
+
+  /**
+   * Admit an authenticated connection: per-user and per-tenant limits, then rooms.
+   * `join` is the transport's way of attaching a subject (uWS topic or SSE member list).
+   */
+  admit(conn: Conn, identity: Identity, join: (subject: string) => void): Refusal | undefined {
+    const userKey = `${identity.tenant}\u0000${identity.sub}`;
+    if (!this.perTenant.acquire(identity.tenant)) {
+      this.security('over_capacity', 'tenant connection limit reached', { ip: conn.ip, identity, conn: conn.id, transport: conn.transport });
+      return this.fail(conn.transport, 'over_capacity', 'OVER_CAPACITY', 503);
+    }
+    if (!this.perUser.acquire(userKey)) {
+      this.perTenant.release(identity.tenant);
+      this.security('over_capacity', 'user connection limit reached', { ip: conn.ip, identity, conn: conn.id, transport: conn.transport });
+      return this.fail(conn.transport, 'over_capacity', 'OVER_CAPACITY', 503);
+    }
+    conn.identity = identity;
+    for (const room of this.initialRooms(identity)) this.addRoom(conn, room, join);
+    this.fileExpiry(conn, identity.exp);
+    this.metrics.opened.inc({ transport: conn.transport });
+    this.metrics.connections.inc({ transport: conn.transport });
+    if (this.metrics.tenant) this.metrics.tenant.connections.inc({ tenant: this.metrics.tenant.label(identity.tenant) });
+    return undefined;
+  }
+
+  private addRoom(conn: Conn, room: Room, join: (subject: string) => void): void {
+    const subject = roomSubject(this.config.subjectPrefix, 'live', conn.identity!.tenant, room);
+    conn.subjects.push(subject);
+    conn.rooms.push(formatRoom(room));
+    this.hub.join(subject);
+    join(subject);
+  }
+
+  /**
+   * A client asks to join or leave a named room. Only `room:<name>` rooms granted by
+   * the token can be joined this way; user/tenant/global come from claims alone.
+   */
+  changeRoom(conn: Conn, op: 'subscribe' | 'unsubscribe', name: string, join: (s: string) => void, leave: (s: string) => void): ErrorCodeName | undefined {
+    const identity = conn.identity!;
+    const room = parseRoom(name);
+    if (!room) return 'BAD_MESSAGE';
+    if (room.kind !== 'room' || !identity.grantedRooms.has(room.id)) {
+      this.security('forbidden', `${op} to a room the token does not grant`, { ip: conn.ip, identity, conn: conn.id, transport: conn.transport });
+      return 'FORBIDDEN';
+    }
+    const idx = conn.rooms.indexOf(name);
+    if (op === 'subscribe') {
+      if (idx < 0) this.addRoom(conn, room, join);
+      return undefined;
+    }
+    if (idx >= 0) {
+      const subject = conn.subjects[idx]!;
+      conn.rooms.splice(idx, 1);
+      conn.subjects.splice(idx, 1);
+      leave(subject);
+      this.hub.leave(subject);
+    }
+    return undefined;
+  }
+
+  /** A fresh token for the same user on an open connection: new expiry, same rooms. */
+  reauth(conn: Conn, identity: Identity): void {
+    this.unfileExpiry(conn);
+    conn.identity = identity;
+    this.fileExpiry(conn, identity.exp);
+  }
+
+  /** Forget a closed connection: rooms, counters, metrics. Idempotent. */
+  release(conn: Conn, reason: string): void {
+    if (!this.conns.delete(conn)) return;
+    conn.closed = true;
+    const identity = conn.identity;
+    if (!identity) return;
+    for (const s of conn.subjects) this.hub.leave(s);
+    conn.subjects = [];
+    this.perTenant.release(identity.tenant);
+    this.perUser.release(`${identity.tenant}\u0000${identity.sub}`);
+    this.unfileExpiry(conn);
+    this.metrics.connections.dec({ transport: conn.transport });
+    this.metrics.closed.inc({ transport: conn.transport, reason });
+    if (this.metrics.tenant) this.metrics.tenant.connections.dec({ tenant: this.metrics.tenant.label(identity.tenant) });
+  }
+
+  /** Client text for an error code. */
+  text(code: ErrorCodeName): string {
+    return ERRORS[code].message;
+  }
+
+  private fileExpiry(conn: Conn, exp: number): void {
+    conn.expSlot = exp;
+    let set = this.expiry.get(exp);
+    if (!set) this.expiry.set(exp, (set = new Set()));
+    set.add(conn);
+  }
+
+  private unfileExpiry(conn: Conn): void {
+    const set = this.expiry.get(conn.expSlot);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) this.expiry.delete(conn.expSlot);
+  }
+
+  /** Close connections whose token has expired. One timer for the pod, buckets by second. */
+  expire(nowS: number): void {
+    for (const [slot, set] of this.expiry) {
+      if (slot > nowS) continue;
+      this.expiry.delete(slot);
+      for (const conn of set) {
+        if (conn.closed) continue;
+        conn.closeReason = 'token_expired';
+        conn.end('TOKEN_EXPIRED');
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+}

@@ -1,0 +1,11 @@
+export * from './auth.js';
+export * from './bus/bus.js';
+export { MemoryBus } from './bus/memory.js';
+export { NatsBus, natsOptions } from './bus/nats.js';
+export * from './config.js';
+export * from './gateway.js';
+export * from './hub.js';
+export * from './lifecycle.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './server.js';

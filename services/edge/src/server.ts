@@ -1,0 +1,113 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import type { Bus } from './bus/bus.js';
+import type { EdgeConfig } from './config.js';
+import { Gateway } from './gateway.js';
+import { Hub } from './hub.js';
+import { startInternalServer } from './internal.js';
+import type { Logger } from './logger.js';
+import { createMetrics, type EdgeMetrics } from './metrics.js';
+import { SseTransport } from './transports/sse.js';
+import { WsTransport } from './transports/ws.js';
+import { writeError } from './transports/http.js';
+
+export interface Edge {
+  readonly config: EdgeConfig;
+  readonly app: TemplatedApp;
+  readonly gateway: Gateway;
+  readonly hub: Hub;
+  readonly metrics: EdgeMetrics;
+  readonly ws: WsTransport;
+  readonly sse: SseTransport;
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** Public port actually bound (useful with port 0). */
+  port: number;
+  internalPort: number;
+  listenSocket: us_listen_socket | undefined;
+  internal: Server | undefined;
+  ready(): boolean;
+}
+
+export interface EdgeDeps {
+  bus: Bus;
+  log: Logger;
+  authenticator?: Authenticator;
+  /** Extra routes on the public app (demo page, tickets), added before the catch-all. */
+  routes?: (app: TemplatedApp, edge: Edge) => void;
+}
+
+/** Build the edge: public uWS app (WS + SSE) and internal probes/metrics. Nothing listens until start(). */
+export function createEdge(config: EdgeConfig, deps: EdgeDeps): Edge {
+  const metrics = createMetrics(config);
+  const log = deps.log;
+  const app = uWS.App();
+  let ws: WsTransport | undefined;
+  let sse: SseTransport | undefined;
+  const hub = new Hub(
+    deps.bus,
+    {
+      publishWs: (subject, text) => ws!.publish(subject, text),
+      publishSse: (subject, text, seq) => sse!.publish(subject, text, seq),
+    },
+    metrics,
+    log.child({ component: 'hub' }),
+    config.unsubscribeDelayMs,
+  );
+  const gateway = new Gateway(config, deps.authenticator ?? createAuthenticator(config.jwt), hub, metrics, log.child({ component: 'gateway' }));
+  ws = new WsTransport(app, gateway);
+  sse = new SseTransport(app, gateway);
+  const edge: Edge = {
+    config,
+    app,
+    gateway,
+    hub,
+    metrics,
+    ws,
+    sse,
+    bus: deps.bus,
+    log,
+    port: 0,
+    internalPort: 0,
+    listenSocket: undefined,
+    internal: undefined,
+    ready: () => edge.listenSocket !== undefined && deps.bus.isConnected() && !gateway.draining,
+  };
+  deps.routes?.(app, edge);
+  app.any('/*', (res) => {
+    res.cork(() => writeError(res, 'NOT_FOUND'));
+  });
+  const updateBus = () => {
+    metrics.natsConnected.set(deps.bus.isConnected() ? 1 : 0);
+    metrics.ready.set(edge.ready() ? 1 : 0);
+  };
+  deps.bus.onStatus(updateBus);
+  updateBus();
+  return edge;
+}
+
+/** Bind the internal then the public port. */
+export async function startEdge(edge: Edge): Promise<void> {
+  const { config } = edge;
+  edge.internal = await startInternalServer(config.host, config.internalPort, edge.metrics.registry, {
+    live: () => true,
+    ready: () => {
+      const ok = edge.ready();
+      edge.metrics.ready.set(ok ? 1 : 0);
+      return ok;
+    },
+  });
+  edge.internalPort = (edge.internal.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    edge.app.listen(config.host, config.port, (token) => {
+      if (!token) return reject(new Error(`cannot listen on ${config.host}:${config.port}`));
+      edge.listenSocket = token;
+      edge.port = uWS.us_socket_local_port(token);
+      resolve();
+    });
+  });
+  edge.metrics.ready.set(edge.ready() ? 1 : 0);
+  edge.log.info({ port: edge.port, internalPort: edge.internalPort, bus: edge.bus.kind }, 'edge listening');
+}

@@ -1,0 +1,204 @@
+import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { ERRORS, type CloseCodeName, type ErrorCodeName } from '@herald/protocol';
+import type { Conn, Gateway } from '../gateway.js';
+import { newConnId } from '../gateway.js';
+import { bearer, corsHeaders, readRequest, statusLine, writeError } from './http.js';
+
+interface SseConn extends Conn {
+  res: HttpResponse;
+  /** Bytes written while the socket reported backpressure, since it last drained. */
+  pending: number;
+  congested: boolean;
+}
+
+/**
+ * Server-Sent Events: `GET /sse` with `Authorization: Bearer`. Proxy-safe headers,
+ * comment heartbeats, `id:` = stream sequence on every notification.
+ */
+export class SseTransport {
+  /** Subject → SSE members (WebSocket members live in uWS topics instead). */
+  private readonly members = new Map<string, Set<SseConn>>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    app: TemplatedApp,
+    private readonly gw: Gateway,
+  ) {
+    app.get('/sse', (res, req) => this.request(res, req));
+    app.options('/sse', (res, req) => {
+      const origin = req.getHeader('origin');
+      res.cork(() => {
+        if (origin && !gw.config.allowedOrigins.includes(origin)) {
+          writeError(res, 'ORIGIN_NOT_ALLOWED');
+          return;
+        }
+        res.writeStatus(statusLine(204));
+        for (const [k, v] of Object.entries(corsHeaders(origin))) res.writeHeader(k, v);
+        res.writeHeader('Access-Control-Allow-Methods', 'GET');
+        res.writeHeader('Access-Control-Allow-Headers', 'Authorization, Last-Event-ID');
+        res.writeHeader('Access-Control-Max-Age', '600');
+        res.end();
+      });
+    });
+    this.heartbeat = setInterval(() => this.beat(), gw.config.sseHeartbeatS * 1000);
+    this.heartbeat.unref();
+  }
+
+  private request(res: HttpResponse, req: import('uWebSockets.js').HttpRequest): void {
+    const info = readRequest(res, req, this.gw.config.trustProxy);
+    const refusal = this.gw.precheck('sse', info.ip, info.origin);
+    const cors = corsHeaders(info.origin);
+    if (refusal) {
+      writeError(res, refusal.code, refusal.status, refusal.code === 'ORIGIN_NOT_ALLOWED' ? {} : cors);
+      return;
+    }
+    const requested = new URLSearchParams(info.query).get('rooms');
+    const conn: SseConn = {
+      id: newConnId(),
+      transport: 'sse',
+      ip: info.ip,
+      identity: undefined,
+      subjects: [],
+      rooms: [],
+      closed: false,
+      closeReason: undefined,
+      expSlot: 0,
+      tokens: 0,
+      last: 0,
+      res,
+      pending: 0,
+      congested: false,
+      end: (code) => this.end(conn, code),
+    };
+    this.gw.conns.add(conn);
+    res.onAborted(() => {
+      const wasAdmitted = conn.identity !== undefined;
+      conn.closed = true;
+      this.leaveAll(conn);
+      if (!wasAdmitted) this.gw.failure(conn, 'client_closed');
+      this.gw.release(conn, conn.closeReason ?? 'client');
+    });
+    const token = bearer(info.authorization);
+    if (!token) {
+      this.gw.security('auth_failed', info.authorization ? 'malformed Authorization header' : 'no credentials', { ip: info.ip, transport: 'sse' });
+      this.gw.failure(conn, 'auth_failed');
+      return this.refuse(conn, 'AUTH_FAILED', cors);
+    }
+    void this.gw.authenticate(conn, token).then((identity) => {
+      if (conn.closed) return;
+      res.cork(() => {
+        if (!identity) return this.refuse(conn, 'AUTH_FAILED', cors);
+        const refused = this.gw.admit(conn, identity, (s) => this.join(conn, s));
+        if (refused) return this.refuse(conn, refused.code, cors);
+        for (const name of requested ? requested.split(',') : []) {
+          const err = this.gw.changeRoom(conn, 'subscribe', name, (s) => this.join(conn, s), (s) => this.leave(conn, s));
+          if (err) return this.endWith(conn, err, err === 'FORBIDDEN' ? 403 : 400, cors);
+        }
+        res.writeStatus(statusLine(200));
+        res.writeHeader('Content-Type', 'text/event-stream; charset=utf-8');
+        res.writeHeader('Cache-Control', 'no-store');
+        res.writeHeader('X-Accel-Buffering', 'no');
+        res.writeHeader('Connection', 'keep-alive');
+        for (const [k, v] of Object.entries(cors)) res.writeHeader(k, v);
+        const welcome = { type: 'welcome', conn: conn.id, rooms: conn.rooms, heartbeat_s: this.gw.config.sseHeartbeatS, expires_at: identity.exp };
+        res.write(`retry: 2000\nevent: welcome\ndata: ${JSON.stringify(welcome)}\n\n`);
+      });
+    });
+  }
+
+  /** Refuse before the stream started: an HTTP error, counted as a failure. */
+  private refuse(conn: SseConn, code: ErrorCodeName, headers: Record<string, string>): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    this.gw.conns.delete(conn);
+    writeError(conn.res, code, ERRORS[code].status, headers);
+  }
+
+  /** Refuse after admission (a forbidden room): undo admission, then answer with the error. */
+  private endWith(conn: SseConn, code: ErrorCodeName, status: number, headers: Record<string, string>): void {
+    this.leaveAll(conn);
+    conn.closeReason = code.toLowerCase();
+    this.gw.release(conn, conn.closeReason);
+    writeError(conn.res, code, status, headers);
+  }
+
+  private join(conn: SseConn, subject: string): void {
+    let set = this.members.get(subject);
+    if (!set) this.members.set(subject, (set = new Set()));
+    set.add(conn);
+  }
+
+  private leave(conn: SseConn, subject: string): void {
+    const set = this.members.get(subject);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) this.members.delete(subject);
+  }
+
+  private leaveAll(conn: SseConn): void {
+    for (const s of conn.subjects) this.leave(conn, s);
+  }
+
+  publish(subject: string, text: string, seq: number | undefined): number {
+    const set = this.members.get(subject);
+    if (!set) return 0;
+    const frame = `${seq === undefined ? '' : `id: ${seq}\n`}event: notification\ndata: ${text}\n\n`;
+    let n = 0;
+    for (const conn of set) if (this.write(conn, frame)) n++;
+    return n;
+  }
+
+  private write(conn: SseConn, frame: string): boolean {
+    if (conn.closed) return false;
+    if (conn.congested && conn.pending > this.gw.config.maxBackpressure) {
+      this.gw.metrics.dropped.inc({ reason: 'slow_consumer' });
+      this.gw.security('slow_consumer', 'SSE send buffer over limit', { ip: conn.ip, identity: conn.identity, conn: conn.id, transport: 'sse' });
+      this.end(conn, 'SLOW_CONSUMER');
+      return false;
+    }
+    let ok = true;
+    conn.res.cork(() => {
+      ok = conn.res.write(frame);
+    });
+    if (!ok) {
+      conn.pending += frame.length;
+      if (!conn.congested) {
+        conn.congested = true;
+        conn.res.onWritable(() => {
+          conn.congested = false;
+          conn.pending = 0;
+          return true;
+        });
+      }
+    }
+    return true;
+  }
+
+  private beat(): void {
+    for (const conn of this.gw.conns) {
+      if (conn.transport !== 'sse' || conn.closed || !conn.identity) continue;
+      const c = conn as SseConn;
+      if (!c.congested) c.res.cork(() => c.res.write(': hb\n\n'));
+    }
+  }
+
+  /** End a stream with a final event naming why. */
+  end(conn: SseConn, code: CloseCodeName): void {
+    if (conn.closed) return;
+    conn.closeReason ??= code.toLowerCase();
+    const info = (ERRORS as Record<string, { message: string }>)[code];
+    const event = code === 'TOKEN_EXPIRED' ? 'reauth' : code === 'SHUTDOWN' ? 'shutdown' : 'error';
+    const payload = code === 'TOKEN_EXPIRED' ? { type: 'reauth', expires_in_s: 0 } : { type: 'error', code, message: info?.message ?? '' };
+    conn.closed = true;
+    this.leaveAll(conn);
+    this.gw.release(conn, conn.closeReason);
+    conn.res.cork(() => {
+      conn.res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+      conn.res.end();
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
+  }
+}

@@ -45,7 +45,7 @@ export interface Authenticator {
 export function createAuthenticator(settings: JwtSettings): Authenticator {
   let key: KeyInput;
   if (settings.jwksUrl) {
-    key = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    key = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: settings.jwksCooldownS * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
   } else if (settings.publicKey) {
     key = createPublicKey(settings.publicKey);
   } else if (settings.secret) {

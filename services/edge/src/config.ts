@@ -34,6 +34,8 @@ export interface JwtSettings {
   readonly rolesClaim: string;
   readonly roomsClaim: string;
   readonly clockToleranceS: number;
+  /** Minimum time between JWKS refetches triggered by an unknown `kid`. */
+  readonly jwksCooldownS: number;
 }
 
 export interface EdgeConfig {
@@ -88,7 +90,7 @@ export const EDGE_KEYS = [
   'NATS_URL', 'NATS_TOKEN', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS_FILE', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE', 'NATS_NAME',
   'SUBJECT_PREFIX', 'STREAM_NAME',
   'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_PUBLIC_KEY_FILE', 'JWT_SECRET', 'JWT_ALGORITHMS', 'JWT_ISSUER', 'JWT_AUDIENCE',
-  'JWT_TENANT_CLAIM', 'JWT_ROLES_CLAIM', 'JWT_ROOMS_CLAIM', 'JWT_CLOCK_TOLERANCE_S',
+  'JWT_TENANT_CLAIM', 'JWT_ROLES_CLAIM', 'JWT_ROOMS_CLAIM', 'JWT_CLOCK_TOLERANCE_S', 'JWT_JWKS_COOLDOWN_S',
   'TENANT_ROOM_ROLES', 'GLOBAL_ROOM_ROLES', 'ALLOWED_ORIGINS', 'REQUIRE_ORIGIN',
   'AUTH_TIMEOUT_MS', 'IDLE_TIMEOUT_S', 'SSE_HEARTBEAT_S', 'MAX_PAYLOAD', 'MAX_BACKPRESSURE', 'SLOW_CONSUMER_CHECK_MS',
   'MSG_RATE', 'MSG_BURST', 'CONNECT_RATE_PER_IP', 'CONNECT_BURST_PER_IP',
@@ -254,6 +256,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       rolesClaim: r.str('JWT_ROLES_CLAIM', 'roles'),
       roomsClaim: r.str('JWT_ROOMS_CLAIM', 'rooms'),
       clockToleranceS: r.int('JWT_CLOCK_TOLERANCE_S', 30, 0, 300),
+      jwksCooldownS: r.int('JWT_JWKS_COOLDOWN_S', 30, 0, 3600),
     },
     tenantRoomRoles: r.list('TENANT_ROOM_ROLES', ['admin']),
     globalRoomRoles: r.list('GLOBAL_ROOM_ROLES', ['super_admin']),

@@ -6,12 +6,21 @@ import { takeToken } from '../limits.js';
 import { bearer, readRequest, writeError } from './http.js';
 
 interface WsConn extends Conn {
-  ws: WebSocket<WsConn> | undefined;
+  ws: WebSocket<UserData> | undefined;
   authTimer: NodeJS.Timeout | undefined;
   authPending: boolean;
 }
 
+/**
+ * uWS copies user data onto the socket object itself, where its keys would shadow the
+ * socket's own methods (`end`, `send`…). So the socket carries one reference only.
+ */
+interface UserData {
+  readonly c: WsConn;
+}
+
 const decoder = new TextDecoder();
+const HARD_LIMIT_FACTOR = 8;
 
 /**
  * WebSocket transport on uWS: authentication by first message (or Authorization on
@@ -26,7 +35,7 @@ export class WsTransport {
     private readonly gw: Gateway,
   ) {
     const c = gw.config;
-    app.ws<WsConn>('/ws', {
+    app.ws<UserData>('/ws', {
       compression: uWS.DISABLED,
       // Frames up to 2× the limit reach us and get the protocol's MESSAGE_TOO_BIG;
       // larger ones are cut off by uWS itself (close 1009) before they are buffered.
@@ -34,13 +43,14 @@ export class WsTransport {
       idleTimeout: c.idleTimeoutS,
       sendPingsAutomatically: true,
       // Hard ceiling: past it uWS stops sending to the socket and shuts it down, so no
-      // message is ever skipped silently. The sweep closes with SLOW_CONSUMER well before.
-      maxBackpressure: c.maxBackpressure * 2,
+      // message is ever skipped silently (the client resumes). The sweep closes with
+      // SLOW_CONSUMER long before: the margin covers a burst between two sweeps.
+      maxBackpressure: c.maxBackpressure * HARD_LIMIT_FACTOR,
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
-      drain: (ws) => this.checkBackpressure(ws.getUserData()),
+      drain: (ws) => this.checkBackpressure(ws.getUserData().c),
       close: (ws, code) => this.closed(ws, code),
     });
     this.sweepTimer = setInterval(() => this.sweep(), c.slowConsumerCheckMs);
@@ -81,7 +91,7 @@ export class WsTransport {
       end: (code) => this.end(conn, code),
     };
     if (!info.authorization) {
-      res.upgrade(conn, key, protocol, extensions, context);
+      res.upgrade<UserData>({ c: conn }, key, protocol, extensions, context);
       return;
     }
     // Non-browser clients may authenticate on the upgrade itself.
@@ -99,13 +109,13 @@ export class WsTransport {
           return;
         }
         conn.identity = identity;
-        res.upgrade(conn, key, protocol, extensions, context);
+        res.upgrade<UserData>({ c: conn }, key, protocol, extensions, context);
       });
     });
   }
 
-  private open(ws: WebSocket<WsConn>): void {
-    const conn = ws.getUserData();
+  private open(ws: WebSocket<UserData>): void {
+    const conn = ws.getUserData().c;
     conn.ws = ws;
     this.gw.conns.add(conn);
     const identity = conn.identity;
@@ -141,8 +151,8 @@ export class WsTransport {
     );
   }
 
-  private message(ws: WebSocket<WsConn>, message: ArrayBuffer, isBinary: boolean): void {
-    const conn = ws.getUserData();
+  private message(ws: WebSocket<UserData>, message: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData().c;
     if (conn.closed) return;
     const ctx = { ip: conn.ip, identity: conn.identity, conn: conn.id, transport: 'ws' as const };
     if (message.byteLength > this.gw.config.maxPayload) {
@@ -235,8 +245,8 @@ export class WsTransport {
     for (const conn of this.gw.conns) if (conn.transport === 'ws') this.checkBackpressure(conn as WsConn);
   }
 
-  private closed(ws: WebSocket<WsConn>, code: number): void {
-    const conn = ws.getUserData();
+  private closed(ws: WebSocket<UserData>, code: number): void {
+    const conn = ws.getUserData().c;
     if (conn.authTimer) clearTimeout(conn.authTimer);
     conn.authTimer = undefined;
     let reason = conn.closeReason;

@@ -27,11 +27,13 @@ $(HELM_STAMP):
 
 # dashboards/ is the source of truth; Helm's .Files cannot read outside the chart,
 # so the chart keeps copies (a test fails when they differ).
-sync-dashboards: ## copy dashboards/*.json and alerts.yaml into the chart
+# dashboards/*.json holds package.json and tsconfig.json too: a dashboard is a JSON file with "panels".
+DASHBOARD_FILES = $(shell grep -l '"panels"' dashboards/*.json 2>/dev/null) $(wildcard dashboards/alerts.yaml)
+
+sync-dashboards: ## copy the Grafana dashboards and alerts.yaml from dashboards/ into the chart
 	@mkdir -p $(CHART_DIR)/dashboards
 	@rm -f $(CHART_DIR)/dashboards/*.json $(CHART_DIR)/dashboards/alerts.yaml
-	@shopt -s nullglob; n=0; for f in dashboards/*.json dashboards/alerts.yaml; do \
-		cp "$$f" $(CHART_DIR)/dashboards/ && n=$$((n+1)); done; \
+	@n=0; for f in $(DASHBOARD_FILES); do cp "$$f" $(CHART_DIR)/dashboards/ && n=$$((n+1)); done; \
 		echo "==> copied $$n file(s) from dashboards/ into $(CHART_DIR)/dashboards/"
 
 # ---- operator targets (need docker, kind, kubectl and helm on the operator's machine) ----

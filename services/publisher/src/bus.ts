@@ -1,0 +1,208 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  connect,
+  credsAuthenticator,
+  headers as natsHeaders,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import type { StoredNotification } from '@herald/protocol';
+import type { PublisherConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { PublisherMetrics } from './metrics.js';
+import { ensureStream } from './stream.js';
+
+/** NATS is not reachable (or did not acknowledge in time): the message may not be stored. */
+export class UnavailableError extends Error {
+  readonly code = 'NATS_UNAVAILABLE';
+  constructor(message: string, opts?: ErrorOptions) {
+    super(message, opts);
+    this.name = 'UnavailableError';
+  }
+}
+
+export interface PublishRequest {
+  readonly subject: string;
+  readonly body: string;
+  /** Nats-Msg-Id: dedup within the stream's duplicate window. */
+  readonly msgId?: string;
+  readonly ttlS?: number;
+  readonly headers?: ReadonlyMap<string, string>;
+}
+
+export interface Stored {
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptions {
+  const n = config.nats;
+  const opts: NodeConnectionOptions = {
+    servers: n.url.split(',').map((s) => s.trim()),
+    name: 'herald-publisher',
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    reconnectJitter: 250,
+    waitOnFirstConnect: true,
+    pingInterval: 10_000,
+  };
+  if (n.token) opts.token = n.token;
+  if (n.user) {
+    opts.user = n.user;
+    opts.pass = n.password;
+  }
+  if (n.credsFile) opts.authenticator = credsAuthenticator(readFileSync(n.credsFile));
+  if (n.tlsCaFile) opts.tls = { caFile: n.tlsCaFile };
+  return opts;
+}
+
+/**
+ * The publisher's JetStream side. Tracks connection state so that requests fail fast
+ * with 503 while NATS is away (nats.js would otherwise buffer), and re-ensures the
+ * stream after each reconnect (a wiped server gets its stream back).
+ */
+export class NatsBus {
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private connected = false;
+  private streamReady = false;
+  private closing = false;
+  private started: Promise<void> | undefined;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly config: PublisherConfig,
+    private readonly log: Logger,
+    private readonly metrics: PublisherMetrics,
+  ) {}
+
+  get ready(): boolean {
+    return this.connected && this.streamReady && !this.closing;
+  }
+
+  /** Connect in the background (retrying forever); resolves once connected and the stream ensured. */
+  start(): Promise<void> {
+    this.started ??= this.run();
+    return this.whenReady();
+  }
+
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  private async run(): Promise<void> {
+    const nc = await connect(natsConnectOptions(this.config));
+    if (this.closing) {
+      await nc.close();
+      return;
+    }
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout: this.config.publishTimeoutMs });
+    this.jsm = await jetstreamManager(nc, { timeout: this.config.publishTimeoutMs });
+    this.setConnected(true);
+    this.log.info({ server: nc.getServer() }, 'connected to NATS');
+    void this.watchStatus(nc);
+    await this.ensure();
+  }
+
+  private async ensure(): Promise<void> {
+    for (let delay = 250; !this.closing && this.connected; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        const r = await ensureStream(this.jsm!, this.config);
+        this.log.info({ stream: this.config.stream.name, action: r.action }, 'stream ensured');
+        this.streamReady = true;
+        this.updateReady();
+        return;
+      } catch (err) {
+        this.log.error({ err, stream: this.config.stream.name }, 'cannot ensure stream; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.log.warn('NATS disconnected');
+          this.setConnected(false);
+          break;
+        case 'reconnect':
+          this.log.info({ server: nc.getServer() }, 'NATS reconnected');
+          this.setConnected(true);
+          void this.ensure();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private setConnected(v: boolean): void {
+    this.connected = v;
+    if (!v) this.streamReady = false;
+    this.metrics.natsConnected.set(v ? 1 : 0);
+    this.updateReady();
+  }
+
+  private updateReady(): void {
+    this.metrics.ready.set(this.ready ? 1 : 0);
+    if (this.ready) for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  /** Store one message; resolves only on a PubAck (so a 202 always means stored). */
+  async publish(req: PublishRequest): Promise<Stored> {
+    if (!this.ready || !this.js) throw new UnavailableError('not connected');
+    const h = natsHeaders();
+    if (req.headers) for (const [k, v] of req.headers) h.set(k, v);
+    const started = performance.now();
+    try {
+      const ack = await this.js.publish(req.subject, req.body, {
+        headers: h,
+        timeout: this.config.publishTimeoutMs,
+        ...(req.msgId !== undefined ? { msgID: req.msgId } : {}),
+        ...(req.ttlS !== undefined ? { ttl: `${req.ttlS}s` } : {}),
+      });
+      this.metrics.publishDuration.observe((performance.now() - started) / 1000);
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw new UnavailableError('publish failed', { cause: err });
+    }
+  }
+
+  /** The stored notification at `seq` (used to answer an idempotent retry with the original id). */
+  async stored(seq: number): Promise<StoredNotification | undefined> {
+    if (!this.jsm) throw new UnavailableError('not connected');
+    try {
+      const m = await this.jsm.direct.getMessage(this.config.stream.name, { seq });
+      if (!m) return undefined;
+      return JSON.parse(new TextDecoder().decode(m.data)) as StoredNotification;
+    } catch (err) {
+      throw new UnavailableError('direct get failed', { cause: err });
+    }
+  }
+
+  /** The raw connection, for tests and for an embedding process. */
+  get connection(): NatsConnection | undefined {
+    return this.nc;
+  }
+
+  /** Stop accepting, flush and drain (in-flight PubAcks complete). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.updateReady();
+    for (const w of this.readyWaiters.splice(0)) w();
+    const nc = this.nc;
+    if (nc && !nc.isClosed()) {
+      try {
+        await nc.drain();
+      } catch {
+        await nc.close().catch(() => undefined);
+      }
+    }
+  }
+}

@@ -198,10 +198,8 @@ export class WsTransport {
   }
 
   private authenticated(conn: WsConn, identity: Conn['identity']): void {
-    if (!identity) {
-      if (!conn.identity) this.gw.failure(conn, 'auth_failed');
-      return this.end(conn, 'AUTH_FAILED');
-    }
+    // A refused token was already counted and logged by authenticate().
+    if (!identity) return this.end(conn, 'AUTH_FAILED');
     if (!conn.identity) {
       if (conn.authTimer) clearTimeout(conn.authTimer);
       conn.authTimer = undefined;

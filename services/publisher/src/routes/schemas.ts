@@ -34,7 +34,7 @@ export const Accepted = Type.Object(
     sanitized: Type.Integer({ description: 'How many string values or keys sanitisation changed.' }),
     duplicate: Type.Optional(Type.Boolean({ description: 'True when this answers a retry with a known Idempotency-Key.' })),
   },
-  { title: 'Accepted' },
+  { title: 'Accepted', description: 'Stored in the stream (PubAck received); delivered live and available for resume.' },
 );
 
 export const Problem = Type.Object(
@@ -61,7 +61,7 @@ export const BatchResult = Type.Object(
     rejected: Type.Integer(),
     results: Type.Array(BatchItemResult),
   },
-  { title: 'BatchResult' },
+  { title: 'BatchResult', description: 'Per-item results in request order; each item is accepted (202) or carries its own problem.' },
 );
 
 /** The batch as documented: every item is a Notification. */

@@ -87,6 +87,9 @@ const KNOWN = new Set([
   'PUBLISH_TIMEOUT_MS', 'RETRY_AFTER_S', 'DRAIN_DELAY_S', 'SHUTDOWN_TIMEOUT_S',
 ].map((k) => `HERALD_${k}`));
 
+/** HERALD_* variables set for other tools (the Makefile exports HERALD_TOOLS), not settings. */
+const EXTERNAL = new Set(['HERALD_TOOLS']);
+
 const HMAC = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -94,7 +97,7 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 export function loadConfig(env: Record<string, string | undefined>): PublisherConfig {
   const problems: string[] = [];
   for (const key of Object.keys(env)) {
-    if (key.startsWith('HERALD_') && !KNOWN.has(key)) problems.push(`unknown setting ${key}`);
+    if (key.startsWith('HERALD_') && !KNOWN.has(key) && !EXTERNAL.has(key)) problems.push(`unknown setting ${key}`);
   }
   const str = (name: string, def?: string): string | undefined => {
     const v = env[`HERALD_${name}`];

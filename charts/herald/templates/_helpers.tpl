@@ -71,7 +71,8 @@ so terminationGracePeriodSeconds always exceeds delay + window + margin.
 {{- end -}}
 
 {{- define "herald.publisher.terminationGrace" -}}
-{{- add .Values.publisher.preStopSleepSeconds .Values.publisher.shutdownGraceSeconds -}}
+{{- $d := .Values.publisher.drain -}}
+{{- add $d.preStopSleepSeconds $d.shutdownTimeoutSeconds $d.exitSlackSeconds -}}
 {{- end -}}
 
 {{/* Effective replica counts (the HPA minimum when autoscaling). */}}

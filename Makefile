@@ -58,7 +58,7 @@ test: install tools typecheck ## install, build tools, type-check and run the wh
 	@for step in $(TEST_STEPS); do $(MAKE) --no-print-directory $$step; done
 	@echo "==> make test: all steps passed"
 
-demo: install ## run Herald locally and watch notifications arrive
+demo: install $(NATS_STAMP) ## run Herald locally and watch notifications arrive
 	@$(PNPM) exec tsx scripts/demo.ts
 
 clean: ## remove build output (keeps tools/)

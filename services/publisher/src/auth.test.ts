@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { bearerToken, principalFrom, requireScope, requireTenant } from './auth.js';
+import { ProblemError } from './errors.js';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err instanceof ProblemError ? err.code : 'other';
+  }
+};
+
+describe('principalFrom', () => {
+  it('reads `scope` (space-separated) or `scopes` (array) and the tenants claim', () => {
+    const p = principalFrom({ sub: 's', scope: 'notify:publish notify:global', tenants: ['a', 'b'] }, 'tenants');
+    expect([...p.scopes]).toEqual(['notify:publish', 'notify:global']);
+    expect(p.tenants).toEqual(new Set(['a', 'b']));
+    expect(principalFrom({ sub: 's', scopes: ['notify:publish'], org: '*' }, 'org').tenants).toBe('*');
+    expect(principalFrom({ sub: 's', scopes: ['notify:publish'], tenants: ['a', '*'] }, 'tenants').tenants).toBe('*');
+  });
+
+  it('refuses end-user tokens and malformed claims as invalid_token', () => {
+    expect(code(() => principalFrom({ sub: 'u', tid: 'a', roles: ['admin'] }, 'tenants'))).toBe('invalid_token');
+    expect(code(() => principalFrom({ sub: 'u', scope: 'openid profile' }, 'tenants'))).toBe('invalid_token');
+    expect(code(() => principalFrom({ sub: 'u', scopes: [1] }, 'tenants'))).toBe('invalid_token');
+    expect(code(() => principalFrom({ scope: 'notify:publish' }, 'tenants'))).toBe('invalid_token');
+    expect(code(() => principalFrom({ sub: 's', scope: 'notify:publish', tenants: 'acme' }, 'tenants'))).toBe('invalid_token');
+    expect(code(() => principalFrom({ sub: 's', scope: 'notify:publish', tenants: ['a.b'] }, 'tenants'))).toBe('invalid_token');
+  });
+
+  it('checks scopes and tenants', () => {
+    const p = principalFrom({ sub: 's', scope: 'notify:revoke', tenants: ['a'] }, 'tenants');
+    expect(code(() => requireScope(p, 'notify:publish'))).toBe('missing_scope');
+    expect(code(() => requireTenant(p, 'b'))).toBe('tenant_not_allowed');
+    expect(code(() => requireTenant(p, 'a'))).toBeUndefined();
+  });
+});
+
+it('bearerToken accepts only a well-formed Bearer header', () => {
+  expect(bearerToken('Bearer a.b.c')).toBe('a.b.c');
+  expect(bearerToken('bearer a.b.c')).toBe('a.b.c');
+  expect(bearerToken('Basic abc')).toBeUndefined();
+  expect(bearerToken('Bearer a b')).toBeUndefined();
+  expect(bearerToken(undefined)).toBeUndefined();
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, principalFrom, requireScope, requireTenant } from './auth.js';
+import { bearerToken, createVerifier, principalFrom, requireScope, requireTenant } from './auth.js';
 import { ProblemError } from './errors.js';
 
 const code = (fn: () => unknown) => {
@@ -43,4 +43,41 @@ it('bearerToken accepts only a well-formed Bearer header', () => {
   expect(bearerToken('Basic abc')).toBeUndefined();
   expect(bearerToken('Bearer a b')).toBeUndefined();
   expect(bearerToken(undefined)).toBeUndefined();
+});
+
+describe('createVerifier', () => {
+  const jwt = {
+    secret: 'k'.repeat(40),
+    algorithms: ['HS256'],
+    issuer: 'iss',
+    audience: 'herald-publisher',
+    tenantsClaim: 'tenants',
+    clockToleranceS: 0,
+  };
+  const sign = async (expS: number) => {
+    const { SignJWT } = await import('jose');
+    return new SignJWT({ scope: 'notify:publish', tenants: ['a'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('svc')
+      .setIssuer('iss')
+      .setAudience('herald-publisher')
+      .setExpirationTime(expS)
+      .sign(new TextEncoder().encode(jwt.secret));
+  };
+
+  it('caches a verified token but still enforces its expiry', async () => {
+    const { vi } = await import('vitest');
+    const verify = createVerifier(jwt);
+    const t0 = Date.now();
+    const token = await sign(Math.floor(t0 / 1000) + 10);
+    vi.useFakeTimers({ now: t0, toFake: ['Date'] });
+    try {
+      expect((await verify(token)).sub).toBe('svc');
+      expect((await verify(token)).sub).toBe('svc');
+      vi.setSystemTime(t0 + 11_000);
+      await expect(verify(token)).rejects.toMatchObject({ code: 'invalid_token' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

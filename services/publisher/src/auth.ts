@@ -40,18 +40,32 @@ export function createVerifier(jwt: PublisherConfig['jwt']): ServiceTokenVerifie
     clockTolerance: jwt.clockToleranceS,
     requiredClaims: ['iss', 'aud', 'exp', 'sub'],
   };
+  // Services reuse one token for many requests: remember verified tokens briefly so the
+  // signature is checked once per token per minute, not once per request. Expiry is
+  // still enforced on every hit; the short TTL bounds how long a key removed from the
+  // JWKS keeps working.
+  const cache = new Map<string, { principal: ServicePrincipal; until: number }>();
+  const CACHE_MAX = 10_000;
+  const CACHE_TTL_MS = 60_000;
   return async (token) => {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new ProblemError('invalid_token', { cause: new Error('token length') });
+    const now = Date.now();
+    const hit = cache.get(token);
+    if (hit) {
+      if (hit.until > now) return hit.principal;
+      cache.delete(token);
+    }
     let payload: JWTPayload;
     try {
-      payload =
-        key instanceof Uint8Array || !(typeof key === 'function')
-          ? (await jwtVerify(token, key as KeyObject | Uint8Array, options)).payload
-          : (await jwtVerify(token, key, options)).payload;
+      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
     } catch (err) {
       throw new ProblemError('invalid_token', { cause: err });
     }
-    return principalFrom(payload, jwt.tenantsClaim);
+    const principal = principalFrom(payload, jwt.tenantsClaim);
+    const expMs = typeof payload.exp === 'number' ? (payload.exp + jwt.clockToleranceS) * 1000 : now;
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(token, { principal, until: Math.min(expMs, now + CACHE_TTL_MS) });
+    return principal;
   };
 }
 

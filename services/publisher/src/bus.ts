@@ -46,6 +46,8 @@ export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptio
     reconnectJitter: 250,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // No async stack capture per request: a PubAck wait is on the hot path, and our errors are mapped anyway.
+    noAsyncTraces: true,
   };
   if (n.token) opts.token = n.token;
   if (n.user) {

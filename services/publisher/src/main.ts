@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     return;
   }
-  const tracing = startTracing(process.env);
+  const tracing = await startTracing(process.env);
   const log = createLogger(config.logLevel);
   const publisher = await startPublisher(config, { log });
 

@@ -1,5 +1,4 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 
 export interface Tracing {
   shutdown(): Promise<void>;
@@ -11,8 +10,10 @@ export interface Tracing {
  * standard OTEL_* variables. Call before building the publisher; returns undefined
  * (tracing off, zero cost) otherwise.
  */
-export function startTracing(env: Record<string, string | undefined>): Tracing | undefined {
+export async function startTracing(env: Record<string, string | undefined>): Promise<Tracing | undefined> {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  // Loaded only when enabled: the SDK is large and costs start-up time and memory.
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? 'herald-publisher', instrumentations: [], resourceDetectors: [] });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };

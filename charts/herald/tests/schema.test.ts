@@ -43,6 +43,8 @@ describe('values.schema.json', () => {
     expect(res.stderr).toMatch(/jwt: set exactly one of jwksUrl, publicKey, existingSecret|nats\.url is required|is required/);
     const noNats = await template({ files: VALUE_SETS.defaults as string[], set: ['nats.url='] });
     expect(noNats.stderr).toMatch(/nats\.url is required/);
+    const tooBig = await template({ files: VALUE_SETS['dev-nats'] as string[], set: ['nats.cluster.storageSize=1Gi'] });
+    expect(tooBig.stderr).toMatch(/publisher\.stream\.maxBytes .* must be at most 80% of nats\.cluster\.storageSize/);
     const twoKeys = await template({ files: VALUE_SETS.defaults as string[], set: ['edge.jwt.existingSecret=k'] });
     expect(twoKeys.stderr).toMatch(/edge\.jwt: set exactly one of/);
   });

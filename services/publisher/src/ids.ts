@@ -1,7 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let counter = 0;
+
+// Random bytes drawn in bulk: one syscall per 512 ids instead of two per id.
+const pool = Buffer.alloc(16 * 512);
+let poolAt = pool.length;
+function random(n: number): Buffer {
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const b = pool.subarray(poolAt, poolAt + n);
+  poolAt += n;
+  return b;
+}
 
 /**
  * A UUIDv7 (RFC 9562): 48-bit ms timestamp, then a 12-bit counter that restarts at a
@@ -15,13 +28,13 @@ export function newId(now: number = Date.now()): string {
     if (counter > 0xfff) {
       // Counter exhausted within one ms: borrow the next millisecond to stay ordered.
       ms = lastMs + 1;
-      counter = randomBytes(1)[0]! & 0x3f;
+      counter = random(1)[0]! & 0x3f;
     }
   } else {
-    counter = randomBytes(2).readUInt16BE(0) & 0x3ff; // leave room to count up
+    counter = random(2).readUInt16BE(0) & 0x3ff; // leave room to count up
   }
   lastMs = ms;
-  const b = randomBytes(16);
+  const b = Buffer.from(random(16));
   b.writeUIntBE(ms, 0, 6);
   b[6] = 0x70 | (counter >> 8);
   b[7] = counter & 0xff;

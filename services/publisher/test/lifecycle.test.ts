@@ -38,3 +38,17 @@ it('on close: /readyz turns 503 first, requests are still served during the drai
   await expect(fetch(`${h.url}/v1/notifications`, { method: 'POST' })).rejects.toThrow();
   await h.close(); // idempotent
 });
+
+it('scripts/dev-token.ts prints a service token the publisher accepts', async () => {
+  const h = await startHarness(nats);
+  try {
+    const p = new ServiceProcess('services/publisher/scripts/dev-token.ts', { HERALD_JWT_SECRET: TEST_SECRET, HERALD_JWT_ISSUER: TEST_ISSUER }, ['--tenants', 'acme']);
+    await p.wait();
+    expect(p.exitCode).toBe(0);
+    const token = p.output.trim();
+    expect((await h.post('/v1/notifications', { tenant: 'acme', room: 'tenant', event: 'e', data: {} }, { token })).status).toBe(202);
+    expect((await h.post('/v1/notifications', { tenant: 'beta', room: 'tenant', event: 'e', data: {} }, { token })).status).toBe(403);
+  } finally {
+    await h.close();
+  }
+});

@@ -46,7 +46,7 @@ kind-check:
 	command -v $(KIND_HELM) >/dev/null || missing="$$missing helm(run 'make tools')"; \
 	if [ -n "$$missing" ]; then \
 		echo "kind targets need Docker, kind and kubectl on this machine; missing:$$missing"; \
-		echo "see docs/kubernetes.md (install Docker, kind v0.31+, kubectl), then rerun."; exit 1; fi; \
+		echo "see docs/kubernetes.md (install Docker, kind v0.30.0, kubectl), then rerun."; exit 1; fi; \
 	docker info >/dev/null 2>&1 || { echo "docker is installed but the daemon is not reachable (is Docker running?)"; exit 1; }
 
 kind-up: kind-check ## create the kind cluster with ingress-nginx and kube-prometheus-stack

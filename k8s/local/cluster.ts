@@ -94,6 +94,7 @@ export async function up(c: ClusterConfig, say: Say = console.log): Promise<void
       say(`started ${s.name} (pid ${rec.pid})`);
     }
     await Promise.all(group.map((s) => waitReady(c, s)));
+    if (kind === 'haproxy' && group.length) await waitInRotation(c, specs);
     if (group.length) say(`ready: ${group.map((s) => s.name).join(', ')}`);
   }
   say(endpoints(c));
@@ -167,6 +168,15 @@ export async function haproxyServerState(c: ClusterConfig, backend: string, serv
   } catch {
     return undefined;
   }
+}
+
+/** Wait until HAProxy routes to every edge and publisher (its health checks have passed). */
+async function waitInRotation(c: ClusterConfig, specs: ProcessSpec[]): Promise<void> {
+  const servers = specs.flatMap((s) =>
+    s.kind === 'edge' ? [['edge_ws', s.name], ['edge_http', s.name]] : s.kind === 'publisher' ? [['publisher', s.name]] : [],
+  );
+  const ok = await waitUntil(async () => (await Promise.all(servers.map(([b, n]) => haproxyServerState(c, b!, n!)))).every((st) => st === 'UP'), 30_000, 200);
+  if (!ok) throw new Error(`HAProxy does not route to every server after 30s; see ${c.stateDir}/logs/haproxy.log`);
 }
 
 /**

@@ -34,6 +34,7 @@ export interface ClusterConfig {
   stateDir: string;
   subjectPrefix: string;
   streamName: string;
+  buckets: { revocations: string; tickets: string };
   nats: {
     replicas: number;
     clientPort: number;
@@ -111,8 +112,11 @@ export function loadClusterConfig(file = DEFAULT_CONFIG, overrides: unknown = un
   });
   const prefix = str('subjectPrefix');
   const stream = str('streamName');
+  const revocations = str('buckets.revocations');
+  const tickets = str('buckets.tickets');
   const user = (name: 'edge' | 'publisher'): NatsUser => {
-    const fill = (s: string) => s.replaceAll('{prefix}', prefix).replaceAll('{stream}', stream);
+    const fill = (s: string) =>
+      s.replaceAll('{prefix}', prefix).replaceAll('{stream}', stream).replaceAll('{revocations}', revocations).replaceAll('{tickets}', tickets);
     return {
       user: str(`nats.users.${name}.user`),
       password: str(`nats.users.${name}.password`),
@@ -126,6 +130,7 @@ export function loadClusterConfig(file = DEFAULT_CONFIG, overrides: unknown = un
     stateDir: abs(str('stateDir')),
     subjectPrefix: prefix,
     streamName: stream,
+    buckets: { revocations, tickets },
     nats: {
       replicas: int('nats.replicas', 1, 5),
       clientPort: int('nats.clientPort', 1024, 65000),

@@ -119,7 +119,9 @@ defaults
   timeout server 65s
   timeout http-request 10s
   timeout tunnel 3600s
-  default-server inter ${inter} fall 1 rise 2
+  timeout check 2s
+  # two failed checks take a server out (one slow answer on a busy machine must not), one brings it back
+  default-server inter ${inter} fall 2 rise 1
 
 frontend metrics
   bind ${HOST}:${c.haproxy.metricsPort}

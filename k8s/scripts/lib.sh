@@ -14,8 +14,11 @@ INGRESS_NGINX_CHART_VERSION="${INGRESS_NGINX_CHART_VERSION:-4.15.1}"
 KUBE_PROMETHEUS_STACK_VERSION="${KUBE_PROMETHEUS_STACK_VERSION:-85.1.3}"
 PROMETHEUS_ADAPTER_VERSION="${PROMETHEUS_ADAPTER_VERSION:-5.3.0}"
 export KUBECONFIG="${KUBECONFIG:-$HOME/.kube/config}"
-KCTX="kind-${KIND_CLUSTER}"
+# kubectl/helm context: the kind cluster by default; KUBE_CONTEXT=minikube for the minikube path.
+KCTX="${KUBE_CONTEXT:-kind-${KIND_CLUSTER}}"
 
 say() { printf '==> %s\n' "$*"; }
 kc() { kubectl --context "$KCTX" "$@"; }
 hc() { "$HELM" --kube-context "$KCTX" "$@"; }
+# Resource name prefix the chart uses (`<release>-herald`, or the release name when it contains "herald").
+fullname() { case "$RELEASE" in *herald*) echo "$RELEASE" ;; *) echo "$RELEASE-herald" ;; esac; }

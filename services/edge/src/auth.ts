@@ -13,6 +13,8 @@ export interface Identity {
   /** Expiry, seconds since the epoch. */
   readonly exp: number;
   readonly jti: string | undefined;
+  /** Issued-at, seconds since the epoch (revocations apply to tokens issued at or before them). */
+  readonly iat: number | undefined;
 }
 
 export type AuthFailure = 'expired' | 'signature' | 'algorithm' | 'claims' | 'malformed' | 'identifier' | 'keys_unavailable';
@@ -112,5 +114,6 @@ function toIdentity(p: JWTPayload, s: JwtSettings): Identity {
     grantedRooms: granted,
     exp: p.exp as number,
     jti: typeof p.jti === 'string' ? p.jti : undefined,
+    iat: typeof p.iat === 'number' && Number.isFinite(p.iat) ? p.iat : undefined,
   };
 }

@@ -74,6 +74,21 @@ export interface EdgeConfig {
   readonly tenantMetrics: boolean;
   readonly tenantMetricsMax: number;
   readonly demo: boolean;
+  /** Resume: most notifications one resume replays before it sends `gap` instead. */
+  readonly resumeMaxMessages: number;
+  /** Resume replays running at once per pod; the rest queue (FIFO). */
+  readonly resumeConcurrency: number;
+  /** Resumes allowed to wait; beyond, RATE_LIMITED (the client backs off and retries). */
+  readonly resumeQueueMax: number;
+  /** A NATS outage longer than this closes affected connections (SHUTDOWN) instead of replaying. */
+  readonly natsOutageMaxS: number;
+  /** Send `reauth` this many seconds before expiry (at most 10 % of the token's lifetime, at least 1 s). */
+  readonly reauthBeforeS: number;
+  /** NATS KV bucket the publisher writes revocations to (edges read and watch it). */
+  readonly revocationsBucket: string;
+  /** NATS KV bucket for one-time tickets (edges create and consume). */
+  readonly ticketsBucket: string;
+  readonly ticketTtlS: number;
 }
 
 export class ConfigError extends Error {
@@ -97,7 +112,11 @@ export const EDGE_KEYS = [
   'MAX_CONNECTIONS', 'MAX_CONNECTIONS_PER_USER', 'MAX_CONNECTIONS_PER_TENANT',
   'UNSUBSCRIBE_DELAY_MS', 'DRAIN_DELAY_S', 'DRAIN_WINDOW_S', 'SHUTDOWN_TIMEOUT_S',
   'LOG_LEVEL', 'TRUST_PROXY', 'TENANT_METRICS', 'TENANT_METRICS_MAX', 'DEMO',
+  'RESUME_MAX_MESSAGES', 'RESUME_CONCURRENCY', 'RESUME_QUEUE_MAX', 'NATS_OUTAGE_MAX_S', 'REAUTH_BEFORE_S',
+  'REVOCATIONS_BUCKET', 'TICKETS_BUCKET', 'TICKET_TTL_S',
 ] as const;
+
+const BUCKET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class EnvReader {
   readonly problems: string[] = [];
@@ -284,7 +303,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     tenantMetrics: r.bool('TENANT_METRICS', false),
     tenantMetricsMax: r.int('TENANT_METRICS_MAX', 50, 1, 10_000),
     demo,
+    resumeMaxMessages: r.int('RESUME_MAX_MESSAGES', 10_000, 1, 1_000_000),
+    resumeConcurrency: r.int('RESUME_CONCURRENCY', 16, 1, 10_000),
+    resumeQueueMax: r.int('RESUME_QUEUE_MAX', 20_000, 0, 1_000_000),
+    natsOutageMaxS: r.int('NATS_OUTAGE_MAX_S', 120, 0, 86_400),
+    reauthBeforeS: r.int('REAUTH_BEFORE_S', 60, 1, 3_600),
+    revocationsBucket: r.str('REVOCATIONS_BUCKET', 'HERALD_REVOCATIONS'),
+    ticketsBucket: r.str('TICKETS_BUCKET', 'HERALD_TICKETS'),
+    ticketTtlS: r.int('TICKET_TTL_S', 30, 1, 300),
   };
+  if (!BUCKET_PATTERN.test(config.revocationsBucket)) r.fail('HERALD_REVOCATIONS_BUCKET must be [A-Za-z0-9_-]{1,64}');
+  if (!BUCKET_PATTERN.test(config.ticketsBucket)) r.fail('HERALD_TICKETS_BUCKET must be [A-Za-z0-9_-]{1,64}');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) r.fail('HERALD_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   if (config.shutdownTimeoutS <= drainDelayS + drainWindowS) r.fail('HERALD_SHUTDOWN_TIMEOUT_S must exceed HERALD_DRAIN_DELAY_S + HERALD_DRAIN_WINDOW_S');
   if (r.problems.length) throw new ConfigError(r.problems);

@@ -7,6 +7,9 @@ import type { Hub } from './hub.js';
 import { Counter, KeyedRateLimiter, type BucketState } from './limits.js';
 import { logSecurity, type Logger } from './logger.js';
 import type { EdgeMetrics, Transport } from './metrics.js';
+import type { Resumer } from './resume.js';
+import { revokes, type Revocation, type RevocationList } from './revocations.js';
+import type { TicketStore } from './tickets.js';
 
 /** One client connection, whatever its transport. Kept small: it exists 100,000 times per pod. */
 export interface Conn extends BucketState {
@@ -22,8 +25,21 @@ export interface Conn extends BucketState {
   closeReason: string | undefined;
   /** Second (epoch) of the expiry bucket this connection is filed under. */
   expSlot: number;
+  /** Second (epoch) of the reauth-notice bucket (0 when none is due). */
+  reauthSlot?: number;
+  /** True while a resume replays: live fan-out is not attached yet. */
+  resuming?: boolean;
   /** Transport-specific close: sends the code/text the protocol defines. */
   end(code: CloseCodeName): void;
+  /** Transport-specific `{"type":"reauth","expires_in_s":…}` (WS message, SSE event). */
+  reauth?(expiresInS: number): void;
+}
+
+/** What token verification gave: an identity, or the code to refuse with. */
+export type AuthOutcome = Identity | 'AUTH_FAILED' | 'REVOKED';
+
+export function isIdentity(o: AuthOutcome | undefined): o is Identity {
+  return typeof o === 'object' && o !== null;
 }
 
 export interface Refusal {
@@ -51,8 +67,12 @@ export class Gateway {
   private readonly perTenant: Counter;
   private readonly origins: ReadonlySet<string>;
   private readonly expiry = new Map<number, Set<Conn>>();
+  private readonly reauthDue = new Map<number, Set<Conn>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   draining = false;
+  /** Set by createEdge: resume (replay) and one-time tickets. */
+  resumer: Resumer | undefined;
+  tickets: TicketStore | undefined;
 
   constructor(
     readonly config: EdgeConfig,
@@ -60,7 +80,9 @@ export class Gateway {
     readonly hub: Hub,
     readonly metrics: EdgeMetrics,
     readonly log: Logger,
+    readonly revocations?: RevocationList,
   ) {
+    revocations?.onRevoke((r) => this.revoke(r));
     this.ipLimiter = new KeyedRateLimiter(config.connectRatePerIp, config.connectBurstPerIp);
     this.perUser = new Counter(config.maxConnectionsPerUser);
     this.perTenant = new Counter(config.maxConnectionsPerTenant);
@@ -106,17 +128,66 @@ export class Gateway {
     return { code, status };
   }
 
-  /** Verify a token; failures are logged with their real reason and counted. */
-  async authenticate(conn: Conn, token: string): Promise<Identity | undefined> {
+  /** Verify a token and check it against the revocation list; failures are logged with their real reason and counted. */
+  async authenticate(conn: Conn, token: string): Promise<AuthOutcome> {
+    let identity: Identity;
     try {
-      return await this.auth.verify(token);
+      identity = await this.auth.verify(token);
     } catch (err) {
       const reason = err instanceof AuthError ? `${err.reason}: ${err.message}` : 'verification error';
       this.security('auth_failed', reason, { ip: conn.ip, conn: conn.id, transport: conn.transport });
       if (!(err instanceof AuthError)) this.log.error({ err }, 'unexpected token verification error');
       this.metrics.failures.inc({ transport: conn.transport, reason: 'auth_failed' });
-      return undefined;
+      return 'AUTH_FAILED';
     }
+    return this.checkRevoked(conn, identity);
+  }
+
+  /** Trade a one-time ticket for the identity it was issued to; refusals are logged (never the ticket). */
+  async redeemTicket(conn: Conn, ticket: string): Promise<AuthOutcome> {
+    let out: Awaited<ReturnType<TicketStore['consume']>>;
+    try {
+      if (!this.tickets) throw new Error('no ticket store');
+      out = await this.tickets.consume(ticket);
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'ticket store unavailable');
+      out = { reason: 'unknown' };
+    }
+    if ('reason' in out) {
+      this.security('auth_failed', `ticket refused: ${out.reason}`, { ip: conn.ip, conn: conn.id, transport: conn.transport });
+      this.metrics.failures.inc({ transport: conn.transport, reason: 'auth_failed' });
+      return 'AUTH_FAILED';
+    }
+    if (out.identity.exp <= Date.now() / 1000) {
+      this.security('auth_failed', 'ticket for an expired token', { ip: conn.ip, identity: out.identity, conn: conn.id, transport: conn.transport });
+      this.metrics.failures.inc({ transport: conn.transport, reason: 'auth_failed' });
+      return 'AUTH_FAILED';
+    }
+    return this.checkRevoked(conn, out.identity);
+  }
+
+  /** Refuse an identity that a revocation covers (at connect, re-auth, or ticket use). */
+  checkRevoked(conn: Conn, identity: Identity): AuthOutcome {
+    const r = this.revocations?.find(identity);
+    if (!r) return identity;
+    this.security('revoked', `token refused: revoked by ${r.kind}`, { ip: conn.ip, identity, conn: conn.id, transport: conn.transport });
+    if (!conn.identity) this.metrics.failures.inc({ transport: conn.transport, reason: 'revoked' });
+    return 'REVOKED';
+  }
+
+  /** Close every connection a new revocation covers, on this pod. */
+  revoke(r: Revocation): void {
+    const now = Date.now() / 1000;
+    let n = 0;
+    for (const conn of this.conns) {
+      const id = conn.identity;
+      if (conn.closed || !id || !revokes(r, id, now)) continue;
+      this.security('revoked', `connection closed: revoked by ${r.kind}`, { ip: conn.ip, identity: id, conn: conn.id, transport: conn.transport });
+      conn.closeReason = 'revoked';
+      conn.end('REVOKED');
+      n++;
+    }
+    this.log.info({ kind: r.kind, tenant: r.tenant, closed: n }, 'revocation applied');
   }
 
   /** Count a failure that ends an unadmitted connection (auth timeout, bad first message). */
@@ -225,17 +296,42 @@ export class Gateway {
     let set = this.expiry.get(exp);
     if (!set) this.expiry.set(exp, (set = new Set()));
     set.add(conn);
+    // The reauth notice: REAUTH_BEFORE_S before expiry, but at most 10 % of the lifetime left.
+    const nowS = Math.floor(Date.now() / 1000);
+    const lead = Math.min(this.config.reauthBeforeS, Math.max(1, Math.floor((exp - nowS) / 10)));
+    const at = exp - lead;
+    if (at <= nowS) return;
+    conn.reauthSlot = at;
+    let due = this.reauthDue.get(at);
+    if (!due) this.reauthDue.set(at, (due = new Set()));
+    due.add(conn);
   }
 
   private unfileExpiry(conn: Conn): void {
     const set = this.expiry.get(conn.expSlot);
-    if (!set) return;
-    set.delete(conn);
-    if (set.size === 0) this.expiry.delete(conn.expSlot);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) this.expiry.delete(conn.expSlot);
+    }
+    if (conn.reauthSlot) {
+      const due = this.reauthDue.get(conn.reauthSlot);
+      due?.delete(conn);
+      if (due?.size === 0) this.reauthDue.delete(conn.reauthSlot);
+      conn.reauthSlot = 0;
+    }
   }
 
-  /** Close connections whose token has expired. One timer for the pod, buckets by second. */
+  /** Close connections whose token has expired, after telling them shortly before. One timer for the pod, buckets by second. */
   expire(nowS: number): void {
+    for (const [slot, set] of this.reauthDue) {
+      if (slot > nowS) continue;
+      this.reauthDue.delete(slot);
+      for (const conn of set) {
+        conn.reauthSlot = 0;
+        if (conn.closed || !conn.identity) continue;
+        conn.reauth?.(Math.max(0, conn.identity.exp - nowS));
+      }
+    }
     for (const [slot, set] of this.expiry) {
       if (slot > nowS) continue;
       this.expiry.delete(slot);

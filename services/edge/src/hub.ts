@@ -26,9 +26,15 @@ const ENVELOPE_START = '{"type":"notification"';
  * does the same). Each bus message is turned into client bytes once and handed to
  * the fan-out once: the per-socket loop is uWS's, in C++.
  */
+export type Tap = (text: string, seq: number | undefined) => void;
+
 export class Hub {
   private readonly entries = new Map<string, Entry>();
   private lastSeq = 0;
+  /** Per-subject listeners besides the fan-out: connections that are resuming buffer here. */
+  private readonly taps = new Map<string, Set<Tap>>();
+  /** While NATS is away (and until the replay after it), bus messages wait here. */
+  private held: BusMessage[] | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -41,6 +47,63 @@ export class Hub {
   /** The highest stream sequence delivered by this pod (for replay after a NATS outage). */
   get lastDeliveredSeq(): number {
     return this.lastSeq;
+  }
+
+  /** Raise the delivered-sequence mark without delivering (the stream's end at start-up). */
+  noteSeq(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  /** Subjects with local members. */
+  subjects(): string[] {
+    const out: string[] = [];
+    for (const [s, e] of this.entries) if (e.members > 0) out.push(s);
+    return out;
+  }
+
+  /** Listen to every message on `subjects` (after the fan-out) until the returned function is called. */
+  tap(subjects: readonly string[], fn: Tap): () => void {
+    for (const s of subjects) {
+      let set = this.taps.get(s);
+      if (!set) this.taps.set(s, (set = new Set()));
+      set.add(fn);
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const s of subjects) {
+        const set = this.taps.get(s);
+        if (!set) continue;
+        set.delete(fn);
+        if (set.size === 0) this.taps.delete(s);
+      }
+    };
+  }
+
+  /** Hold bus messages instead of delivering them (NATS outage; see OutageRecovery). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Deliver a replayed message as if it came from the bus, even while holding. */
+  inject(subject: string, text: string, seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.fanoutText(subject, text, seq);
+  }
+
+  /**
+   * Stop holding: deliver what was held in order, skipping sequences already
+   * delivered (replayed), or everything up to `dropUpTo`.
+   */
+  release(dropUpTo?: number): void {
+    const held = this.held;
+    this.held = undefined;
+    if (!held) return;
+    for (const m of held) {
+      if (m.seq !== undefined && m.seq <= (dropUpTo ?? this.lastSeq)) continue;
+      this.deliver(m);
+    }
   }
 
   join(subject: string): void {
@@ -89,6 +152,10 @@ export class Hub {
   }
 
   private deliver(m: BusMessage): void {
+    if (this.held) {
+      this.held.push(m);
+      return;
+    }
     const body = decoder.decode(m.data);
     // The publisher stores a complete envelope without `seq`; anything else is not ours.
     if (!body.startsWith(ENVELOPE_START) || body.charCodeAt(body.length - 1) !== 125 /* } */) {
@@ -97,16 +164,22 @@ export class Hub {
       return;
     }
     const text = m.seq === undefined ? body : `${body.slice(0, -1)},"seq":${m.seq}}`;
-    if (m.seq !== undefined && m.seq > this.lastSeq) this.lastSeq = m.seq;
-    const ws = this.fanout.publishWs(m.subject, text);
-    const sse = this.fanout.publishSse(m.subject, text, m.seq);
+    this.fanoutText(m.subject, text, m.seq);
+  }
+
+  private fanoutText(subject: string, text: string, seq: number | undefined): void {
+    if (seq !== undefined && seq > this.lastSeq) this.lastSeq = seq;
+    const ws = this.fanout.publishWs(subject, text);
+    const sse = this.fanout.publishSse(subject, text, seq);
     if (ws) this.metrics.delivered.inc({ transport: 'ws' }, ws);
     if (sse) this.metrics.delivered.inc({ transport: 'sse' }, sse);
-    if (ws + sse === 0) {
+    const taps = this.taps.get(subject);
+    if (taps) for (const t of taps) t(text, seq);
+    if (ws + sse === 0 && !taps) {
       this.metrics.dropped.inc({ reason: 'no_members' });
       return;
     }
-    const ts = publishTime(body);
+    const ts = publishTime(text);
     if (ts !== undefined) this.metrics.latency.observe(Math.max(0, Date.now() - ts) / 1000);
   }
 

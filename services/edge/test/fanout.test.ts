@@ -15,7 +15,7 @@ afterAll(async () => {
 async function serverSubs(monitorPort: number, prefix: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${monitorPort}/connz?subs=1`);
   const body = (await res.json()) as { connections: Array<{ subscriptions_list?: string[] }> };
-  return body.connections.flatMap((c) => c.subscriptions_list ?? []).filter((s) => s.startsWith(`${prefix}.`)).length;
+  return body.connections.flatMap((c) => c.subscriptions_list ?? []).filter((s) => s.startsWith(`${prefix}.live.`)).length;
 }
 
 describe('one NATS subscription per room per pod', () => {

@@ -90,14 +90,15 @@ export class TestSource {
     readonly prefix: string,
   ) {}
 
-  static async create(server: NatsServer, prefix: string): Promise<TestSource> {
-    const nc = await connect({ servers: server.url });
+  /** `storage: 'file'` keeps the stream across a nats-server restart (outage tests). */
+  static async create(server: NatsServer, prefix: string, opts: { storage?: 'memory' | 'file' } = {}): Promise<TestSource> {
+    const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({
       name: `S_${prefix}`,
       subjects: [spaceWildcard(prefix, 'n')],
       retention: RetentionPolicy.Limits,
-      storage: StorageType.Memory,
+      storage: opts.storage === 'file' ? StorageType.File : StorageType.Memory,
       max_age: 60 * 1e9,
       republish: { src: spaceWildcard(prefix, 'n'), dest: spaceWildcard(prefix, 'live') },
     });
@@ -105,7 +106,7 @@ export class TestSource {
   }
 
   /** Publish into the stream; resolves with the stream sequence. */
-  async publish(tenant: string, room: Room, data: Record<string, unknown> = {}, event = 'test.event'): Promise<number> {
+  async publish(tenant: string, room: Room, data: Record<string, unknown> = {}, event = 'test.event', opts: { msgID?: string; timeout?: number } = {}): Promise<number> {
     const body: StoredNotification = {
       type: 'notification',
       id: `n${++this.seqCounter}`,
@@ -115,7 +116,10 @@ export class TestSource {
       ts: Date.now(),
     };
     const js = jetstream(this.nc);
-    const ack = await js.publish(roomSubject(this.prefix, 'n', tenant, room), JSON.stringify(body));
+    const ack = await js.publish(roomSubject(this.prefix, 'n', tenant, room), JSON.stringify(body), {
+      ...(opts.msgID ? { msgID: opts.msgID } : {}),
+      ...(opts.timeout ? { timeout: opts.timeout } : {}),
+    });
     return ack.seq;
   }
 

@@ -1,7 +1,9 @@
 import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
 import { CloseCode, ERRORS, parseClientMessage, type CloseCodeName, type ErrorCodeName } from '@herald/protocol';
 import type { Conn, Gateway } from '../gateway.js';
-import { newConnId } from '../gateway.js';
+import { isIdentity, newConnId } from '../gateway.js';
+import type { Identity } from '../auth.js';
+import { BadCursorError } from '../resume.js';
 import { takeToken } from '../limits.js';
 import { bearer, readRequest, writeError } from './http.js';
 
@@ -9,6 +11,16 @@ interface WsConn extends Conn {
   ws: WebSocket<UserData> | undefined;
   authTimer: NodeJS.Timeout | undefined;
   authPending: boolean;
+  /** Resume cursor from the upgrade (`Last-Event-ID` header or `?resume=`), for header/ticket auth. */
+  cursor: number | undefined;
+}
+
+/** A resume cursor from a header or query value: undefined when absent, NaN when malformed. */
+export function parseCursor(v: string | null | undefined): number | undefined {
+  if (v === null || v === undefined || v === '') return undefined;
+  if (!/^\d{1,16}$/.test(v)) return Number.NaN;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : Number.NaN;
 }
 
 /**
@@ -88,24 +100,40 @@ export class WsTransport {
       ws: undefined,
       authTimer: undefined,
       authPending: false,
+      cursor: undefined,
       end: (code) => this.end(conn, code),
+      reauth: (expiresInS) => conn.ws?.send(JSON.stringify({ type: 'reauth', expires_in_s: expiresInS })),
     };
-    if (!info.authorization) {
+    const params = new URLSearchParams(info.query);
+    const ticket = params.get('ticket');
+    if (!info.authorization && ticket === null) {
       res.upgrade<UserData>({ c: conn }, key, protocol, extensions, context);
       return;
     }
-    // Non-browser clients may authenticate on the upgrade itself.
-    const token = bearer(info.authorization);
+    conn.cursor = parseCursor(info.lastEventId || params.get('resume'));
+    if (Number.isNaN(conn.cursor)) {
+      this.gw.security('bad_message', 'malformed resume cursor on the upgrade', { ip: info.ip, transport: 'ws' });
+      this.gw.failure(conn, 'bad_request');
+      writeError(res, 'BAD_MESSAGE');
+      return;
+    }
+    // Non-browser clients may authenticate on the upgrade itself; browsers with a one-time ticket.
+    const token = info.authorization ? bearer(info.authorization) : undefined;
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    const verified = token ? this.gw.authenticate(conn, token) : Promise.resolve(undefined);
-    if (!token) this.gw.security('auth_failed', 'malformed Authorization header', { ip: info.ip, transport: 'ws' });
+    let verified: Promise<Identity | 'AUTH_FAILED' | 'REVOKED'>;
+    if (ticket !== null && !info.authorization) verified = this.gw.redeemTicket(conn, ticket);
+    else if (token) verified = this.gw.authenticate(conn, token);
+    else {
+      this.gw.security('auth_failed', 'malformed Authorization header', { ip: info.ip, transport: 'ws' });
+      this.gw.failure(conn, 'auth_failed');
+      verified = Promise.resolve('AUTH_FAILED');
+    }
     void verified.then((identity) => {
       if (aborted) return;
       res.cork(() => {
-        if (!identity) {
-          if (!token) this.gw.failure(conn, 'auth_failed');
-          writeError(res, 'AUTH_FAILED');
+        if (!isIdentity(identity)) {
+          writeError(res, identity);
           return;
         }
         conn.identity = identity;
@@ -121,7 +149,7 @@ export class WsTransport {
     const identity = conn.identity;
     if (identity) {
       conn.identity = undefined;
-      this.admit(conn, identity);
+      this.admit(conn, identity, conn.cursor);
       return;
     }
     conn.authTimer = setTimeout(() => {
@@ -133,22 +161,64 @@ export class WsTransport {
     }, this.gw.config.authTimeoutMs);
   }
 
-  private admit(conn: WsConn, identity: NonNullable<Conn['identity']>): void {
+  private admit(conn: WsConn, identity: Identity, cursor: number | undefined): void {
     const ws = conn.ws!;
-    const refusal = this.gw.admit(conn, identity, (s) => ws.subscribe(s));
+    const resuming = cursor !== undefined;
+    // A resuming connection joins the hub (live messages are buffered for it) but not
+    // the uWS topics: it is attached to them once the replay has caught up.
+    const refusal = this.gw.admit(conn, identity, resuming ? () => undefined : (s) => ws.subscribe(s));
     if (refusal) {
       this.end(conn, refusal.code as CloseCodeName);
       return;
     }
-    ws.send(
-      JSON.stringify({
-        type: 'welcome',
-        conn: conn.id,
-        rooms: conn.rooms,
-        heartbeat_s: this.gw.config.idleTimeoutS,
-        expires_at: identity.exp,
-      }),
-    );
+    const welcome = () =>
+      ws.send(
+        JSON.stringify({
+          type: 'welcome',
+          conn: conn.id,
+          rooms: conn.rooms,
+          heartbeat_s: this.gw.config.idleTimeoutS,
+          expires_at: identity.exp,
+        }),
+      );
+    if (!resuming) return void welcome();
+    conn.resuming = true;
+    const live = () => conn.ws;
+    void this.gw
+      .resumer!.resume({
+        conn,
+        subjects: [...conn.subjects],
+        cursor,
+        ready: () => live()?.cork(welcome),
+        send: (text) => live()?.send(text),
+        gap: () => live()?.send('{"type":"gap"}'),
+        goLive: () => {
+          conn.resuming = false;
+          const w = live();
+          if (w) for (const s of conn.subjects) w.subscribe(s);
+        },
+      })
+      .then(
+        (result) => {
+          if (result === 'rejected') {
+            this.gw.security('rate_limited', 'resume queue full', { ip: conn.ip, identity, conn: conn.id, transport: 'ws' });
+            this.end(conn, 'RATE_LIMITED');
+          } else if (result === 'error') {
+            conn.closeReason = 'resume_failed';
+            this.end(conn, 'SHUTDOWN');
+          }
+        },
+        (err: unknown) => {
+          if (err instanceof BadCursorError) {
+            this.gw.security('bad_message', err.message, { ip: conn.ip, identity, conn: conn.id, transport: 'ws' });
+            this.end(conn, 'BAD_MESSAGE');
+          } else {
+            this.gw.log.error({ err }, 'resume crashed');
+            conn.closeReason = 'resume_failed';
+            this.end(conn, 'SHUTDOWN');
+          }
+        },
+      );
   }
 
   private message(ws: WebSocket<UserData>, message: ArrayBuffer, isBinary: boolean): void {
@@ -178,7 +248,8 @@ export class WsTransport {
       void this.gw.authenticate(conn, msg.token).then((identity) => {
         conn.authPending = false;
         if (conn.closed) return;
-        ws.cork(() => this.authenticated(conn, identity));
+        // A cursor only means something on the first auth; on a re-auth it is ignored.
+        ws.cork(() => this.authenticated(conn, identity, msg.resume));
       });
       return;
     }
@@ -197,13 +268,13 @@ export class WsTransport {
     ws.send(JSON.stringify(err ? { type: 'error', code: err, message: ERRORS[err].message } : { type: msg.type === 'subscribe' ? 'subscribed' : 'unsubscribed', room: msg.room }));
   }
 
-  private authenticated(conn: WsConn, identity: Conn['identity']): void {
+  private authenticated(conn: WsConn, identity: Identity | 'AUTH_FAILED' | 'REVOKED', cursor: number | undefined): void {
     // A refused token was already counted and logged by authenticate().
-    if (!identity) return this.end(conn, 'AUTH_FAILED');
+    if (!isIdentity(identity)) return this.end(conn, identity);
     if (!conn.identity) {
       if (conn.authTimer) clearTimeout(conn.authTimer);
       conn.authTimer = undefined;
-      this.admit(conn, identity);
+      this.admit(conn, identity, cursor);
       return;
     }
     // Re-authentication on an open connection: same user and tenant only.

@@ -5,3 +5,5 @@ export { PROBLEMS, ProblemError, type ProblemCode, type ProblemBody } from './er
 export { SCOPES, createVerifier, type ServicePrincipal } from './auth.js';
 export { startTracing, type Tracing } from './tracing.js';
 export { newId } from './ids.js';
+export { NatsBus, natsConnectOptions } from './bus/nats.js';
+export { UnavailableError, type PublishBus, type PublishRequest, type Stored } from './bus/bus.js';

@@ -1,6 +1,6 @@
 import { formatRoom, parseRoom, roomSubject, type StoredNotification } from '@herald/protocol';
 import { requireScope, requireTenant, SCOPES, type ServicePrincipal } from './auth.js';
-import { UnavailableError, type NatsBus } from './bus.js';
+import { UnavailableError, type PublishBus } from './bus/bus.js';
 import type { PublisherConfig } from './config.js';
 import { ProblemError } from './errors.js';
 import { newId } from './ids.js';
@@ -19,7 +19,7 @@ export interface PublishOutcome {
 
 export interface PublishDeps {
   readonly config: PublisherConfig;
-  readonly bus: NatsBus;
+  readonly bus: PublishBus;
   readonly sanitize: DataSanitizer;
   readonly limiter: TenantRateLimiter;
   readonly metrics: PublisherMetrics;

@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { createVerifier, type ServiceTokenVerifier } from './auth.js';
-import { NatsBus } from './bus.js';
+import type { PublishBus } from './bus/bus.js';
+import { NatsBus } from './bus/nats.js';
 import type { PublisherConfig } from './config.js';
 import { createInternalServer } from './internal.js';
 import { createLogger, type Logger } from './logger.js';
@@ -16,6 +17,8 @@ export interface PublisherDeps {
   readonly log?: Logger;
   /** Service-token verifier; default from config.jwt. */
   readonly verify?: ServiceTokenVerifier;
+  /** Storage; default a NatsBus (JetStream) from config.nats. */
+  readonly bus?: (config: PublisherConfig, log: Logger, metrics: PublisherMetrics) => PublishBus;
 }
 
 export interface Ports {
@@ -25,7 +28,7 @@ export interface Ports {
 
 export interface Publisher {
   readonly app: FastifyInstance;
-  readonly bus: NatsBus;
+  readonly bus: PublishBus;
   readonly metrics: PublisherMetrics;
   readonly log: Logger;
   /** Listening ports (after start). */
@@ -41,7 +44,7 @@ export interface Publisher {
 export async function buildPublisher(config: PublisherConfig, deps: PublisherDeps = {}) {
   const log = (deps.log ?? createLogger(config.logLevel)).child({ component: 'publisher' });
   const metrics = createMetrics();
-  const bus = new NatsBus(config, log.child({ component: 'nats' }), metrics);
+  const bus = deps.bus ? deps.bus(config, log.child({ component: 'bus' }), metrics) : new NatsBus(config, log.child({ component: 'nats' }), metrics);
   const limiter = new TenantRateLimiter(config.rateLimit.default, config.rateLimit.overrides);
   const sanitize = createSanitizer(config.sanitize, config.limits);
   const verify = deps.verify ?? createVerifier(config.jwt);

@@ -8,33 +8,11 @@ import {
 } from '@nats-io/transport-node';
 import { readFileSync } from 'node:fs';
 import type { StoredNotification } from '@herald/protocol';
-import type { PublisherConfig } from './config.js';
-import type { Logger } from './logger.js';
-import type { PublisherMetrics } from './metrics.js';
-import { ensureStream } from './stream.js';
-
-/** NATS is not reachable (or did not acknowledge in time): the message may not be stored. */
-export class UnavailableError extends Error {
-  readonly code = 'NATS_UNAVAILABLE';
-  constructor(message: string, opts?: ErrorOptions) {
-    super(message, opts);
-    this.name = 'UnavailableError';
-  }
-}
-
-export interface PublishRequest {
-  readonly subject: string;
-  readonly body: string;
-  /** Nats-Msg-Id: dedup within the stream's duplicate window. */
-  readonly msgId?: string;
-  readonly ttlS?: number;
-  readonly headers?: ReadonlyMap<string, string>;
-}
-
-export interface Stored {
-  readonly seq: number;
-  readonly duplicate: boolean;
-}
+import type { PublisherConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { PublisherMetrics } from '../metrics.js';
+import { ensureStream } from '../stream.js';
+import { UnavailableError, type PublishBus, type PublishRequest, type Stored } from './bus.js';
 
 export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptions {
   const n = config.nats;
@@ -64,7 +42,7 @@ export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptio
  * with 503 while NATS is away (nats.js would otherwise buffer), and re-ensures the
  * stream after each reconnect (a wiped server gets its stream back).
  */
-export class NatsBus {
+export class NatsBus implements PublishBus {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;

@@ -90,7 +90,9 @@ describe('idempotency', () => {
       // A marker published after the retry proves the retry would have arrived by now.
       const marker = await h.post('/v1/notifications', { ...body, event: 'marker' });
       await waitFor(() => tap.msgs.some((m) => m.seq === marker.body.seq), { what: 'marker' });
-      expect(tap.msgs.filter((m) => m.body.includes('invoice.paid'))).toHaveLength(1);
+      const stored = tap.msgs.filter((m) => m.body.includes('invoice.paid'));
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.headers['Nats-Msg-Id']).toBe('acme:s:pay-123');
       expect(await h.metric('herald_publisher_notifications_total', { result: 'duplicate' })).toBe(1);
     }));
 

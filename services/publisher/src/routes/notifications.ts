@@ -33,7 +33,9 @@ export async function notificationRoutes(app: FastifyInstance, ctx: RouteContext
       },
     },
     async (req, reply) => {
-      const out = await publishNotification(deps, req.principal!, req.body, req.headers['idempotency-key']);
+      const key = req.headers['idempotency-key'];
+      // `s:` / `b:` keep single and batch keys apart: no single key can equal a batch item's.
+      const out = await publishNotification(deps, req.principal!, req.body, key === undefined ? undefined : `s:${key}`);
       if (out.duplicate) reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(out);
     },
@@ -70,7 +72,7 @@ export async function notificationRoutes(app: FastifyInstance, ctx: RouteContext
               const first = validItem.errors?.[0];
               throw new ProblemError('validation_failed', { pointer: `/body${at}${first?.instancePath ?? ''}`, detail: `/body${at}${first?.instancePath ?? ''}: does not satisfy ${first?.keyword ?? 'schema'}` });
             }
-            const out = await publishNotification(deps, req.principal!, item, key === undefined ? undefined : `${key}#${index}`, `/body${at}`);
+            const out = await publishNotification(deps, req.principal!, item, key === undefined ? undefined : `b:${key}#${index}`, `/body${at}`);
             return { index, status: 202, ...out };
           } catch (err) {
             const p = err instanceof ProblemError ? err.body() : problemBody('internal');

@@ -342,17 +342,18 @@ export class OutageRecovery {
         await this.flushBus();
         const b = await this.history.bounds();
         if (this.fromSeq + 1 < b.first) closeAll = `stream no longer holds sequence ${this.fromSeq + 1}`;
-        else if (this.fromSeq < b.last) {
-          const plan = await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages);
-          if (plan.kind === 'overflow') closeAll = `${plan.pending} missed notifications exceed ${this.settings.maxMessages}`;
-          else {
-            let n = 0;
-            for await (const m of plan.messages) {
-              this.hub.inject(m.subject, m.text, m.seq);
-              n++;
-            }
-            this.log.info({ replayed: n, outageMs }, 'replayed notifications missed during the NATS outage');
+        else {
+          let n = 0;
+          if (this.fromSeq < b.last) {
+            const plan = await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages);
+            if (plan.kind === 'overflow') closeAll = `${plan.pending} missed notifications exceed ${this.settings.maxMessages}`;
+            else
+              for await (const m of plan.messages) {
+                this.hub.inject(m.subject, m.text, m.seq);
+                n++;
+              }
           }
+          if (!closeAll) this.log.info({ replayed: n, outageMs }, 'replayed notifications missed during the NATS outage');
         }
       } catch (err) {
         closeAll = `replay after outage failed: ${String(err)}`;

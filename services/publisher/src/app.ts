@@ -46,6 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // Slow or stalled clients cannot hold sockets: whole request within 15 s; keep-alive
+    // longer than the usual 60 s load-balancer idle timeout so the LB closes first.
+    requestTimeout: 15_000,
+    keepAliveTimeout: 65_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },

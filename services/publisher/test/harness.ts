@@ -45,7 +45,7 @@ export function baseEnv(nats: NatsServer, prefix: string): Record<string, string
 }
 
 /** Start an in-process publisher with captured logs; `env` overrides the defaults. */
-export async function startHarness(nats: NatsServer, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(nats: NatsServer, env: Record<string, string> = {}, opts: { waitReady?: boolean } = {}): Promise<Harness> {
   const prefix = env.HERALD_SUBJECT_PREFIX ?? uniquePrefix();
   const config = loadConfig({ ...baseEnv(nats, prefix), ...env });
   const logs: Array<Record<string, unknown>> = [];
@@ -57,7 +57,7 @@ export async function startHarness(nats: NatsServer, env: Record<string, string>
   });
   const p = await startPublisher(config, { log: createLogger('info', sink) });
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
+  if (opts.waitReady !== false) await Promise.race([
     p.ready,
     new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error(`publisher not ready: ${JSON.stringify(logs.slice(-3))}`)), 15_000))),
   ]).finally(() => clearTimeout(timer));

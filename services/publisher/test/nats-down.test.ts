@@ -49,3 +49,18 @@ it('answers 503 with Retry-After while NATS is down, then recovers after a resta
   }
   expect(await h.metric('herald_publisher_ready')).toBe(1);
 });
+
+it('stays unready and answers 503 when the server has no JetStream, logging why', async () => {
+  const plain = await NatsServer.start({ jetstream: false });
+  const hp = await startHarness(plain, {}, { waitReady: false });
+  try {
+    await waitFor(() => hp.logs.some((l) => l.msg === 'cannot ensure stream; retrying'), { what: 'ensure failure logged' });
+    expect((await fetch(`${hp.internalUrl}/readyz`)).status).toBe(503);
+    const r = await hp.post('/v1/notifications', body);
+    expect(r.status).toBe(503);
+    expect(r.body.code).toBe('unavailable');
+  } finally {
+    await hp.close();
+    await plain.dispose();
+  }
+});

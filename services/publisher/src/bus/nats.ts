@@ -64,7 +64,7 @@ export class NatsBus implements PublishBus {
 
   /** Connect in the background (retrying forever); resolves once connected and the stream ensured. */
   start(): Promise<void> {
-    this.started ??= this.run();
+    this.started ??= this.run().catch((err: unknown) => this.log.error({ err }, 'NATS start failed; publisher stays unready'));
     return this.whenReady();
   }
 
@@ -81,7 +81,8 @@ export class NatsBus implements PublishBus {
     }
     this.nc = nc;
     this.js = jetstream(nc, { timeout: this.config.publishTimeoutMs });
-    this.jsm = await jetstreamManager(nc, { timeout: this.config.publishTimeoutMs });
+    // checkAPI off: a server without JetStream must not crash start-up; ensure() retries and logs.
+    this.jsm = await jetstreamManager(nc, { timeout: this.config.publishTimeoutMs, checkAPI: false });
     this.setConnected(true);
     this.log.info({ server: nc.getServer() }, 'connected to NATS');
     void this.watchStatus(nc);

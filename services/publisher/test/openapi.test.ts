@@ -30,7 +30,7 @@ it('documents exactly the API routes, and each documented operation exists', () 
   const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
     Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
   );
-  expect(documented.sort()).toEqual(['POST /v1/notifications', 'POST /v1/notifications/batch']);
+  expect(documented.sort()).toEqual(['POST /v1/notifications', 'POST /v1/notifications/batch', 'POST /v1/revocations']);
   for (const op of documented) {
     const [method, url] = op.split(' ') as [string, string];
     expect(h.p.app.hasRoute({ method: method as 'POST', url }), op).toBe(true);

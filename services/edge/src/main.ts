@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     log.warn('HERALD_NATS_URL is not set: using the in-memory bus (single process only)');
     bus = new MemoryBus();
   }
-  const edge = createEdge(config, { bus, log });
+  const edge = createEdge(config, { bus, log, routes: config.demo ? (await import('./demo.js')).demoRoutes() : undefined });
   const shutdown = makeShutdown(edge, { exit: (code) => process.exit(code) });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
   await startEdge(edge);

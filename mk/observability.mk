@@ -33,5 +33,14 @@ cluster-status: ## show what the local cluster runs and whether it is healthy
 cluster-roll: ## restart the edges one at a time through the drain sequence
 	@$(LOCAL_CLUSTER) roll
 
-dashboard-png: install ## render docs/img/dashboard.png from the local cluster's Prometheus
-	@node --import tsx dashboards/scripts/render-png.ts
+# matplotlib (PyPI, pinned) in a venv of its own, only for the PNG; not part of make tools/test.
+DASH_VENV := $(TOOLS)/venv-dashboards
+DASH_VENV_STAMP := $(DASH_VENV)/.matplotlib-3.11.2
+$(DASH_VENV_STAMP):
+	@echo "==> installing matplotlib 3.11.2 into tools/venv-dashboards"
+	@python3 -m venv $(DASH_VENV)
+	@$(DASH_VENV)/bin/pip install -q --disable-pip-version-check matplotlib==3.11.2
+	@touch $@
+
+dashboard-png: install tools $(DASH_VENV_STAMP) ## render docs/img/dashboard.png from a local cluster's Prometheus (~3 min)
+	@DASHBOARD_PYTHON=$(DASH_VENV)/bin/python node --import tsx dashboards/scripts/dashboard-png.ts

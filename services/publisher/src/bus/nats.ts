@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import {
   connect,
   credsAuthenticator,
@@ -12,6 +12,7 @@ import type { PublisherConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { PublisherMetrics } from '../metrics.js';
 import { ensureStream } from '../stream.js';
+import { AckMux } from './acks.js';
 import { UnavailableError, type PublishBus, type PublishRequest, type Stored } from './bus.js';
 
 export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptions {
@@ -44,7 +45,7 @@ export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptio
  */
 export class NatsBus implements PublishBus {
   private nc: NatsConnection | undefined;
-  private js: JetStreamClient | undefined;
+  private acks: AckMux | undefined;
   private jsm: JetStreamManager | undefined;
   private connected = false;
   private streamReady = false;
@@ -80,7 +81,7 @@ export class NatsBus implements PublishBus {
       return;
     }
     this.nc = nc;
-    this.js = jetstream(nc, { timeout: this.config.publishTimeoutMs });
+    this.acks = new AckMux(nc, this.config.publishTimeoutMs);
     // checkAPI off: a server without JetStream must not crash start-up; ensure() retries and logs.
     this.jsm = await jetstreamManager(nc, { timeout: this.config.publishTimeoutMs, checkAPI: false });
     this.setConnected(true);
@@ -136,19 +137,16 @@ export class NatsBus implements PublishBus {
 
   /** Store one message; resolves only on a PubAck (so a 202 always means stored). */
   async publish(req: PublishRequest): Promise<Stored> {
-    if (!this.ready || !this.js) throw new UnavailableError('not connected');
+    if (!this.ready || !this.acks) throw new UnavailableError('not connected');
     const h = natsHeaders();
     if (req.headers) for (const [k, v] of req.headers) h.set(k, v);
+    if (req.msgId !== undefined) h.set('Nats-Msg-Id', req.msgId);
+    if (req.ttlS !== undefined) h.set('Nats-TTL', `${req.ttlS}s`);
     const started = performance.now();
     try {
-      const ack = await this.js.publish(req.subject, req.body, {
-        headers: h,
-        timeout: this.config.publishTimeoutMs,
-        ...(req.msgId !== undefined ? { msgID: req.msgId } : {}),
-        ...(req.ttlS !== undefined ? { ttl: `${req.ttlS}s` } : {}),
-      });
+      const ack = await this.acks.publish(req.subject, req.body, h);
       this.metrics.publishDuration.observe((performance.now() - started) / 1000);
-      return { seq: ack.seq, duplicate: ack.duplicate };
+      return { seq: ack.seq!, duplicate: ack.duplicate === true };
     } catch (err) {
       throw new UnavailableError('publish failed', { cause: err });
     }
@@ -178,6 +176,7 @@ export class NatsBus implements PublishBus {
     this.updateReady();
     for (const w of this.readyWaiters.splice(0)) w();
     const nc = this.nc;
+    this.acks?.close();
     if (nc && !nc.isClosed()) {
       try {
         await nc.drain();

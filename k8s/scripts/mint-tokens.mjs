@@ -4,6 +4,7 @@
 // token with scope notify:publish for the same tenant. Node built-ins only.
 //   node k8s/scripts/mint-tokens.mjs --key private.pem --issuer https://kind.herald.local/ \
 //     [--tenant kind] [--sub smoke-user] [--client-audience herald] [--service-audience herald-publisher] [--ttl 86400]
+//     [--service-scope 'notify:publish']   (space-separated scopes)
 // Prints {"clientToken": "...", "serviceToken": "..."}.
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ const { values: a } = parseArgs({
     'client-audience': { type: 'string', default: 'herald' },
     'service-audience': { type: 'string', default: 'herald-publisher' },
     ttl: { type: 'string', default: '86400' },
+    'service-scope': { type: 'string', default: 'notify:publish' },
   },
 });
 if (!a.key || !a.issuer) {
@@ -37,6 +39,6 @@ function jwt(claims) {
 process.stdout.write(
   `${JSON.stringify({
     clientToken: jwt({ sub: a.sub, aud: a['client-audience'], tid: a.tenant, roles: ['member'] }),
-    serviceToken: jwt({ sub: 'helm-test', aud: a['service-audience'], scope: 'notify:publish', tenants: [a.tenant] }),
+    serviceToken: jwt({ sub: 'helm-test', aud: a['service-audience'], scope: a['service-scope'], tenants: [a.tenant] }),
   })}\n`,
 );

@@ -226,7 +226,12 @@ external NATS in docs/kubernetes.md.
 {{- $s := .Values.streamName -}}
 {{- $rev := printf "KV_%s" .Values.nats.kv.revocationsBucket -}}
 {{- $tic := printf "KV_%s" .Values.nats.kv.ticketsBucket -}}
-{{- $pub := list "$JS.API.INFO" (printf "$JS.API.STREAM.INFO.%s" $s) (printf "$JS.API.CONSUMER.CREATE.%s" $s) (printf "$JS.API.CONSUMER.CREATE.%s.>" $s) (printf "$JS.API.CONSUMER.INFO.%s.>" $s) (printf "$JS.API.CONSUMER.DELETE.%s.>" $s) (printf "$JS.API.CONSUMER.MSG.NEXT.%s.>" $s) (printf "$JS.API.STREAM.INFO.%s" $rev) (printf "$JS.API.DIRECT.GET.%s.>" $rev) (printf "$JS.API.STREAM.MSG.GET.%s" $rev) (printf "$JS.API.CONSUMER.CREATE.%s" $rev) (printf "$JS.API.CONSUMER.CREATE.%s.>" $rev) (printf "$JS.API.CONSUMER.MSG.NEXT.%s.>" $rev) (printf "$JS.API.CONSUMER.DELETE.%s.>" $rev) (printf "$JS.API.STREAM.INFO.%s" $tic) (printf "$JS.API.DIRECT.GET.%s.>" $tic) (printf "$JS.API.STREAM.MSG.GET.%s" $tic) (printf "$KV.%s.>" .Values.nats.kv.ticketsBucket) -}}
+{{- /* Stream HERALD: read-only ordered consumers for resume. */ -}}
+{{- $pub := list "$JS.API.INFO" (printf "$JS.API.STREAM.INFO.%s" $s) (printf "$JS.API.CONSUMER.CREATE.%s" $s) (printf "$JS.API.CONSUMER.CREATE.%s.>" $s) (printf "$JS.API.CONSUMER.INFO.%s.>" $s) (printf "$JS.API.CONSUMER.DELETE.%s.>" $s) (printf "$JS.API.CONSUMER.MSG.NEXT.%s.>" $s) (printf "$JS.FC.%s.>" $s) -}}
+{{- /* Revocations bucket: read and watch (create only if it does not exist yet). */ -}}
+{{- $pub = concat $pub (list (printf "$JS.API.STREAM.INFO.%s" $rev) (printf "$JS.API.STREAM.CREATE.%s" $rev) (printf "$JS.API.DIRECT.GET.%s.>" $rev) (printf "$JS.API.STREAM.MSG.GET.%s" $rev) (printf "$JS.API.CONSUMER.CREATE.%s" $rev) (printf "$JS.API.CONSUMER.CREATE.%s.>" $rev) (printf "$JS.API.CONSUMER.INFO.%s.>" $rev) (printf "$JS.API.CONSUMER.DELETE.%s.>" $rev) (printf "$JS.API.CONSUMER.MSG.NEXT.%s.>" $rev) (printf "$JS.FC.%s.>" $rev)) -}}
+{{- /* Tickets bucket: read, create and delete entries (single-use tickets). */ -}}
+{{- $pub = concat $pub (list (printf "$JS.API.STREAM.INFO.%s" $tic) (printf "$JS.API.STREAM.CREATE.%s" $tic) (printf "$JS.API.DIRECT.GET.%s.>" $tic) (printf "$JS.API.STREAM.MSG.GET.%s" $tic) (printf "$KV.%s.>" .Values.nats.kv.ticketsBucket)) -}}
 {{- $sub := list (printf "%s.live.>" $p) (printf "%s.ctl.>" $p) "_INBOX.>" -}}
 {{- /* NATS conf, not JSON: toJson would escape ">" as \u003e. */ -}}
 { publish: { allow: ["{{ join "\", \"" $pub }}"] }, subscribe: { allow: ["{{ join "\", \"" $sub }}"] } }
@@ -236,8 +241,7 @@ external NATS in docs/kubernetes.md.
 {{- $p := .Values.subjectPrefix -}}
 {{- $s := .Values.streamName -}}
 {{- $rev := printf "KV_%s" .Values.nats.kv.revocationsBucket -}}
-{{- $tic := printf "KV_%s" .Values.nats.kv.ticketsBucket -}}
-{{- $pub := list (printf "%s.n.>" $p) (printf "%s.ctl.>" $p) "$JS.API.INFO" (printf "$JS.API.STREAM.CREATE.%s" $s) (printf "$JS.API.STREAM.UPDATE.%s" $s) (printf "$JS.API.STREAM.INFO.%s" $s) (printf "$JS.API.STREAM.CREATE.%s" $rev) (printf "$JS.API.STREAM.UPDATE.%s" $rev) (printf "$JS.API.STREAM.INFO.%s" $rev) (printf "$JS.API.DIRECT.GET.%s.>" $rev) (printf "$KV.%s.>" .Values.nats.kv.revocationsBucket) (printf "$JS.API.STREAM.CREATE.%s" $tic) (printf "$JS.API.STREAM.UPDATE.%s" $tic) (printf "$JS.API.STREAM.INFO.%s" $tic) -}}
+{{- $pub := list (printf "%s.n.>" $p) (printf "%s.ctl.>" $p) "$JS.API.INFO" (printf "$JS.API.STREAM.CREATE.%s" $s) (printf "$JS.API.STREAM.UPDATE.%s" $s) (printf "$JS.API.STREAM.INFO.%s" $s) (printf "$JS.API.STREAM.CREATE.%s" $rev) (printf "$JS.API.STREAM.UPDATE.%s" $rev) (printf "$JS.API.STREAM.INFO.%s" $rev) (printf "$JS.API.DIRECT.GET.%s.>" $rev) (printf "$JS.API.STREAM.MSG.GET.%s" $rev) (printf "$KV.%s.>" .Values.nats.kv.revocationsBucket) -}}
 {{- $sub := list "_INBOX.>" -}}
 {{- /* NATS conf, not JSON: toJson would escape ">" as \u003e. */ -}}
 { publish: { allow: ["{{ join "\", \"" $pub }}"] }, subscribe: { allow: ["{{ join "\", \"" $sub }}"] } }

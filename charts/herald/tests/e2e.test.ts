@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ServiceProcess, freePort, waitFor } from '@herald/testkit';
+import { ServiceProcess, TestClient, freePort, waitFor } from '@herald/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Any, CHART_DIR, type K8sObject, REPO_ROOT, VALUE_SETS, get, one, render } from './helm.js';
 
@@ -130,10 +130,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function mint(tenant: string): Promise<{ clientToken: string; serviceToken: string }> {
+async function mint(tenant: string, scope = 'notify:publish'): Promise<{ clientToken: string; serviceToken: string }> {
   const vals = { iss: 'https://kind.herald.local/' };
   const { stdout } = await run(process.execPath, [
-    join(REPO_ROOT, 'k8s/scripts/mint-tokens.mjs'), '--key', privateKeyFile, '--issuer', vals.iss, '--tenant', tenant, '--sub', 'smoke-1', '--ttl', '600',
+    join(REPO_ROOT, 'k8s/scripts/mint-tokens.mjs'), '--key', privateKeyFile, '--issuer', vals.iss, '--tenant', tenant, '--sub', 'smoke-1', '--ttl', '600', '--service-scope', scope,
   ]);
   return JSON.parse(stdout) as { clientToken: string; serviceToken: string };
 }
@@ -187,5 +187,20 @@ describe('chart runtime contract (kind values, no cluster)', () => {
     // The publisher cannot read what edges read.
     const sub = await natsProtocol(pub.user as string, pub.password as string, ['SUB herald.live.> 1']);
     expect(sub).toMatch(/Permissions Violation for Subscription to "herald\.live\.>"/);
+  });
+
+  it('a revocation through the publisher (KV write, control broadcast) closes the session on the edge', async () => {
+    const t = await mint('acme');
+    const client = new TestClient(`ws://127.0.0.1:${ports.edge}/ws`);
+    await client.auth(t.clientToken);
+    const admin = await mint('acme', 'notify:revoke');
+    const res = await fetch(`http://127.0.0.1:${ports.publisher}/v1/revocations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.serviceToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant: 'acme', sub: 'smoke-1' }),
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    await waitFor(() => client.closeCode, { timeoutMs: 5_000, what: 'revoked connection closed' });
+    expect(client.closeCode).toBe(4503);
   });
 });

@@ -136,3 +136,25 @@ describe('pins and names agree', () => {
     for (const sm of kind.filter((o) => o.kind === 'ServiceMonitor')) expect(sm.metadata.labels?.release).toBe('kube-prometheus-stack');
   });
 });
+
+describe('docs/kubernetes.md NATS permissions', () => {
+  it('are exactly the ones the chart renders for its dev NATS', () => {
+    const docs = read('docs/kubernetes.md');
+    const block = /```yaml\n(config:\n  cluster:[\s\S]*?)```/.exec(docs)?.[1];
+    expect(block, 'the official-chart values block').toBeTruthy();
+    const users = (parse(block as string) as Any).config.merge.authorization.users as Any[];
+    const conf: string = get(one(kind, 'ConfigMap', '-nats'), 'data')['nats.conf'];
+    const rendered = (who: string): { pub: string[]; sub: string[] } => {
+      const m = new RegExp(`user: \\$${who}_USER.*?publish: \\{ allow: \\[(.*?)\\] \\}, subscribe: \\{ allow: \\[(.*?)\\]`).exec(conf);
+      const list = (s: string | undefined): string[] => JSON.parse(`[${s ?? ''}]`) as string[];
+      return { pub: list(m?.[1]), sub: list(m?.[2]) };
+    };
+    for (const [who, name] of [['EDGE', 'herald-edge'], ['PUBLISHER', 'herald-publisher']] as const) {
+      const u = users.find((x) => x.user === name);
+      const r = rendered(who);
+      expect(r.pub.length).toBeGreaterThan(3);
+      expect(u.permissions.publish.allow, name).toEqual(r.pub);
+      expect(u.permissions.subscribe.allow, name).toEqual(r.sub);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Every value set lints strictly, renders, and each rendered object passes the API schema.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type K8sObject, VALUE_SETS, helm, render, requireHelm } from './helm.js';
+import { type Any, type K8sObject, VALUE_SETS, helm, render, requireHelm } from './helm.js';
+import { unknownFields } from './strict.js';
 import { validateAll } from './validate.js';
 
 beforeAll(() => {
@@ -18,6 +19,8 @@ describe.each(Object.entries(VALUE_SETS))('value set %s', (_name, files) => {
     const objs = await render({ files });
     expect(objs.length).toBeGreaterThan(5);
     expect(await validateAll(objs)).toEqual([]);
+    // The OpenAPI schemas are open; the API types are not: no field the API would silently drop.
+    expect(unknownFields(objs)).toEqual([]);
     // Names are unique per kind, and DNS-1035 short enough for Services.
     const ids = objs.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(new Set(ids).size).toBe(ids.length);
@@ -45,5 +48,22 @@ describe('the schema validator', () => {
       spec: { endpoints: [{ port: 9090 }] },
     };
     expect((await validateAll([badMonitor])).length).toBe(1);
+  });
+
+  it('catches misspelt fields that the open OpenAPI schemas let through', async () => {
+    const objs = await render({ files: VALUE_SETS.kind as string[] });
+    const d = structuredClone(objs.find((o) => o.kind === 'Deployment')) as Any;
+    d.spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/readyz', port: 9090 } };
+    d.spec.template.metadata.label = { a: 'b' };
+    d.spec.template.spec.securityContext.runAsNonRot = true;
+    expect(await validateAll([d])).toEqual([]);
+    expect(unknownFields([d]).map((p) => p.replace(/^Deployment\/[^.]+\./, '')).sort()).toEqual([
+      'spec.template.metadata.label',
+      'spec.template.spec.containers[0].readinesProbe',
+      'spec.template.spec.securityContext.runAsNonRot',
+    ]);
+    const sm = structuredClone(objs.find((o) => o.kind === 'ServiceMonitor')) as Any;
+    sm.spec.endpoints[0].intervall = '15s';
+    expect(unknownFields([sm])).toEqual([`ServiceMonitor/${sm.metadata.name}.spec.endpoints[0].intervall`]);
   });
 });

@@ -67,3 +67,24 @@ describe('the schema validator', () => {
     expect(unknownFields([sm])).toEqual([`ServiceMonitor/${sm.metadata.name}.spec.endpoints[0].intervall`]);
   });
 });
+
+describe('the packaged chart', () => {
+  it('renders exactly what the chart directory renders (.helmignore keeps what templates need)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = mkdtempSync(join(tmpdir(), 'herald-pkg-'));
+    try {
+      const pkg = await helm(['package', '.', '-d', out]);
+      expect(pkg.code, pkg.stderr).toBe(0);
+      const files = VALUE_SETS.kind as string[];
+      const fromDir = await helm(['template', 'hr', '.', '-n', 'herald', ...files.flatMap((f) => ['-f', f])]);
+      const fromPkg = await helm(['template', 'hr', join(out, 'herald-0.1.0.tgz'), '-n', 'herald', ...files.flatMap((f) => ['-f', f])]);
+      expect(fromPkg.code, fromPkg.stderr).toBe(0);
+      expect(fromPkg.stdout).toBe(fromDir.stdout);
+      expect(fromPkg.stdout).toContain('grafana_dashboard');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

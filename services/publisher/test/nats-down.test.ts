@@ -64,3 +64,21 @@ it('stays unready and answers 503 when the server has no JetStream, logging why'
     await plain.dispose();
   }
 });
+
+it('recreates the stream when it is deleted under a running publisher', async () => {
+  const hs = await startHarness(nats);
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: nats.url });
+  try {
+    expect((await hs.post('/v1/notifications', body)).status).toBe(202);
+    await (await jetstreamManager(nc)).streams.delete(hs.config.stream.name);
+    const lost = await hs.post('/v1/notifications', body);
+    expect(lost.status).toBe(503);
+    await waitFor(async () => (await hs.post('/v1/notifications', body)).status === 202, { what: 'publishing again' });
+    expect(hs.logs.some((l) => l.msg === 'stream missing; recreating')).toBe(true);
+  } finally {
+    await nc.close();
+    await hs.close();
+  }
+});

@@ -12,7 +12,7 @@ import type { PublisherConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { PublisherMetrics } from '../metrics.js';
 import { ensureStream } from '../stream.js';
-import { AckMux } from './acks.js';
+import { AckError, AckMux } from './acks.js';
 import { UnavailableError, type PublishBus, type PublishRequest, type Stored } from './bus.js';
 
 export function natsConnectOptions(config: PublisherConfig): NodeConnectionOptions {
@@ -90,7 +90,15 @@ export class NatsBus implements PublishBus {
     await this.ensure();
   }
 
-  private async ensure(): Promise<void> {
+  private ensuring: Promise<void> | undefined;
+
+  /** Ensure the stream, retrying while connected; concurrent callers share one attempt. */
+  private ensure(): Promise<void> {
+    this.ensuring ??= this.ensureLoop().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private async ensureLoop(): Promise<void> {
     for (let delay = 250; !this.closing && this.connected; delay = Math.min(delay * 2, 5_000)) {
       try {
         const r = await ensureStream(this.jsm!, this.config);
@@ -148,6 +156,13 @@ export class NatsBus implements PublishBus {
       this.metrics.publishDuration.observe((performance.now() - started) / 1000);
       return { seq: ack.seq!, duplicate: ack.duplicate === true };
     } catch (err) {
+      if (err instanceof AckError && err.kind === 'no_responders' && this.streamReady) {
+        // Nobody stores this subject: the stream was deleted under us. Unready, recreate it.
+        this.log.error({ stream: this.config.stream.name }, 'stream missing; recreating');
+        this.streamReady = false;
+        this.updateReady();
+        void this.ensure();
+      }
       throw new UnavailableError('publish failed', { cause: err });
     }
   }

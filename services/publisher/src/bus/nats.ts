@@ -75,7 +75,17 @@ export class NatsBus implements PublishBus {
   }
 
   private async run(): Promise<void> {
-    const nc = await connect(natsConnectOptions(this.config));
+    let nc: NatsConnection | undefined;
+    // nats.js retries unreachable servers itself; an authorization error ends connect(), so retry that here.
+    for (let delay = 500; !nc; delay = Math.min(delay * 2, 10_000)) {
+      if (this.closing) return;
+      try {
+        nc = await connect(natsConnectOptions(this.config));
+      } catch (err) {
+        this.log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'cannot connect to NATS; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
     if (this.closing) {
       await nc.close();
       return;

@@ -6,7 +6,7 @@ it('every catalogue entry yields an RFC 9457 body with a stable code and type', 
   for (const code of Object.keys(PROBLEMS) as Array<keyof typeof PROBLEMS>) {
     const b = problemBody(code);
     expect(b).toMatchObject({ code, status: PROBLEMS[code].status, title: PROBLEMS[code].title });
-    expect(b.type).toBe(`https://herald.dev/problems/${code.replaceAll('_', '-')}`);
+    expect(b.type).toBe(`urn:herald:problem:${code.replaceAll('_', '-')}`);
   }
 });
 

@@ -53,8 +53,8 @@ export const PROBLEMS = {
 export type SecurityKind = 'auth' | 'authz' | 'validation' | 'limit' | 'rate_limit';
 export type ProblemCode = keyof typeof PROBLEMS;
 
-/** Base of the problem `type` URIs; they resolve to the error table in docs/publishing.md. */
-export const PROBLEM_TYPE_BASE = 'https://herald.dev/problems/';
+/** Base of the problem `type` URIs: a URN (RFC 9457 allows non-resolvable types); the codes are listed in docs/publishing.md. */
+export const PROBLEM_TYPE_BASE = 'urn:herald:problem:';
 
 export interface ProblemBody {
   type: string;

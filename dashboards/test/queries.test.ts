@@ -121,7 +121,7 @@ async function driveTraffic(): Promise<void> {
 
 beforeAll(async () => {
   c = await testClusterConfig({
-    edgeEnv: { HERALD_SLOW_CONSUMER_CHECK_MS: '50' },
+    edgeEnv: { HERALD_SLOW_CONSUMER_CHECK_MS: '50', HERALD_TENANT_METRICS: 'true' },
     publisherEnv: { HERALD_TENANT_RATE_OVERRIDES: 'limited=0.01:2', HERALD_DATA_MAX_BYTES: '100000', HERALD_BODY_LIMIT: '262144' },
   });
   await up(c, (l) => sayings.push(l));

@@ -296,6 +296,9 @@ describe('drain arithmetic follows the values', () => {
     const d = one(objs, 'Deployment', '-edge');
     expect(get(d, 'spec.template.spec.terminationGracePeriodSeconds')).toBe(4 + 145 + 5);
     expect(container(d).lifecycle.preStop.exec.command).toEqual(['sleep', '4']);
+    // The HPA's scale-down period follows, so one removed pod finishes draining before the next.
+    const hpa = one(objs, 'HorizontalPodAutoscaler', '-edge');
+    expect(get(hpa, 'spec.behavior.scaleDown.policies.0.periodSeconds')).toBe(4 + 145 + 5 + 10);
   });
 
   it('checksum/config changes when the configuration changes', async () => {

@@ -76,6 +76,45 @@ describe.each(implementations)('bus contract: %s', (_name, make) => {
     await bus.drain();
   });
 
+  it('gives a late subscriber only what is published after it subscribed (the bus itself never replays)', async () => {
+    const bus = await make();
+    const p = uniquePrefix();
+    await bus.publish(`${p}.late`, enc('before'));
+    await bus.flush();
+    const got: string[] = [];
+    bus.subscribe(`${p}.late`, (m) => got.push(dec(m.data)));
+    await bus.flush();
+    await bus.publish(`${p}.late`, enc('after'));
+    await waitFor(() => got.length === 1);
+    // A marker on the same subject proves nothing else was on its way.
+    await bus.publish(`${p}.late`, enc('marker'));
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(['after', 'marker']);
+    await bus.drain();
+  });
+
+  it('delivers each message once to every subscriber, byte-exact (binary and UTF-8)', async () => {
+    const bus = await make();
+    const p = uniquePrefix();
+    const a: Uint8Array[] = [];
+    const b: Uint8Array[] = [];
+    bus.subscribe(`${p}.bytes`, (m) => a.push(m.data));
+    bus.subscribe(`${p}.bytes`, (m) => b.push(m.data));
+    await bus.flush();
+    const binary = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+    const text = enc('{"data":{"text":"grüße — 通知 🚀"}}');
+    await bus.publish(`${p}.bytes`, binary);
+    await bus.publish(`${p}.bytes`, text);
+    await waitFor(() => a.length === 2 && b.length === 2);
+    for (const got of [a, b]) {
+      expect(Buffer.from(got[0]!).equals(Buffer.from(binary))).toBe(true);
+      expect(dec(got[1]!)).toBe('{"data":{"text":"grüße — 通知 🚀"}}');
+    }
+    await bus.publish(`${p}.bytes`, enc('end'));
+    await waitFor(() => a.length === 3 && b.length === 3);
+    await bus.drain();
+  });
+
   it('reports connected, and closed after drain', async () => {
     const bus = await make();
     const statuses: string[] = [];

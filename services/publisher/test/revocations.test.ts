@@ -63,7 +63,7 @@ describe('POST /v1/revocations', () => {
 
   it('stores the revocation in the KV bucket and broadcasts it', async () => {
     const heard: string[] = [];
-    const sub = nc.subscribe(`${h.prefix}.ctl.revocations`, { callback: (_e, m) => heard.push(m.string()) });
+    const sub = nc.subscribe(`${h.prefix}.ctl.revocations`, { callback: (_e, m) => void heard.push(m.string()) });
     await nc.flush();
     const r = await h.post('/v1/revocations', { tenant: 'acme', sub: 'u1', expires_in_s: 600 }, { token: await revoker() });
     expect(r.status).toBe(202);

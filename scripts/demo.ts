@@ -1,9 +1,13 @@
 /**
- * `make demo`: a working Herald on this machine. Starts nats-server (JetStream) from
- * tools/, the publisher and an edge, then a sample source that publishes through the
- * publisher's HTTP API every second to a user room and a tenant room. Prints a dev
- * token and commands to watch the notifications arrive over WebSocket and SSE.
- * Ctrl-C stops everything it started.
+ * `make demo`: a working Herald on this machine, with the demo page.
+ *
+ * - With tools/bin/nats-server (after `make tools`): nats-server (JetStream), the
+ *   publisher and two edges, each serving the demo page.
+ * - Without it: `herald standalone` (edge + publisher in one process, in-memory bus
+ *   and history), so a fresh clone needs nothing but Node.
+ *
+ * Then a sample source publishes through the publisher's HTTP API every second. Prints
+ * the URLs, a dev token and copy-paste commands. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,11 +20,17 @@ import { SignJWT } from 'jose';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.demo');
 const natsBin = join(process.env.HERALD_TOOLS ?? join(root, 'tools'), 'bin', 'nats-server');
-const ports = { nats: 4222, edge: 8080, edgeInternal: 9090, publisher: 8081, publisherInternal: 9091 };
+const mode: 'cluster' | 'standalone' = existsSync(natsBin) ? 'cluster' : 'standalone';
+const edges = mode === 'cluster' ? [{ port: 8080, internal: 9090 }, { port: 8082, internal: 9092 }] : [{ port: 8080, internal: 9090 }];
+const publisher = { port: 8081, internal: 9091 };
+const nats = { port: 4222, monitor: 8222 };
 const secret = randomBytes(32).toString('base64url');
 const issuer = 'https://demo.herald.local';
-const children: ChildProcess[] = [];
+const origins = edges.flatMap((e) => [`http://127.0.0.1:${e.port}`, `http://localhost:${e.port}`]).join(',');
+const children: Array<{ name: string; child: ChildProcess }> = [];
+const started = Date.now();
 let stopping = false;
+let sampler: NodeJS.Timeout | undefined;
 
 function log(msg: string): void {
   process.stdout.write(`${msg}\n`);
@@ -47,13 +57,14 @@ function start(name: string, cmd: string, args: string[], env: Record<string, st
       void stop(1);
     }
   });
-  children.push(child);
+  children.push({ name, child });
   return child;
 }
 
-async function waitHttp(url: string, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitHttp(url: string, what: string, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (stopping) throw new Error('stopping');
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -69,72 +80,100 @@ async function sign(claims: Record<string, unknown>, audience: string, ttlS: num
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setAudience(audience).setIssuedAt(now).setExpirationTime(now + ttlS).sign(new TextEncoder().encode(secret));
 }
 
+function stopChild(c: ChildProcess): Promise<void> {
+  return new Promise<void>((r) => {
+    if (c.exitCode !== null || c.signalCode !== null) return r();
+    c.once('exit', () => r());
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 8_000).unref();
+  });
+}
+
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
+  if (sampler) clearInterval(sampler);
   log('\nstopping…');
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((r) => {
-          if (c.exitCode !== null || c.signalCode !== null) return r();
-          c.once('exit', () => r());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 8_000).unref();
-        }),
-    ),
-  );
+  // Edges and publisher first (they drain into NATS), NATS last.
+  const services = children.filter((c) => c.name !== 'nats');
+  await Promise.all(services.map((c) => stopChild(c.child)));
+  const n = children.find((c) => c.name === 'nats');
+  if (n) await stopChild(n.child);
   log('demo stopped.');
   process.exit(code);
 }
 
+const tsx = ['--import', 'tsx'];
+const common = { HERALD_JWT_SECRET: secret, HERALD_JWT_ISSUER: issuer, HERALD_HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'info', NODE_ENV: 'development' };
+const edgeSettings = { HERALD_JWT_AUDIENCE: 'herald', HERALD_ALLOWED_ORIGINS: origins, HERALD_DEMO: 'true', HERALD_DRAIN_DELAY_S: '0', HERALD_DRAIN_WINDOW_S: '1' };
+
+async function startCluster(): Promise<void> {
+  mkdirSync(join(work, 'nats'), { recursive: true });
+  log('starting nats-server (JetStream)…');
+  start('nats', natsBin, ['-a', '127.0.0.1', '-p', String(nats.port), '-js', '-sd', join(work, 'nats'), '-m', String(nats.monitor)], {});
+  await waitHttp(`http://127.0.0.1:${nats.monitor}/healthz`, 'nats-server');
+  const natsUrl = `nats://127.0.0.1:${nats.port}`;
+  log('starting the publisher and two edges…');
+  start('publisher', process.execPath, [...tsx, 'services/publisher/src/main.ts'], {
+    ...common,
+    HERALD_NATS_URL: natsUrl,
+    HERALD_PORT: String(publisher.port),
+    HERALD_INTERNAL_PORT: String(publisher.internal),
+  });
+  edges.forEach((e, i) =>
+    start(`edge-${i + 1}`, process.execPath, [...tsx, 'services/edge/src/main.ts'], {
+      ...common,
+      ...edgeSettings,
+      HERALD_NATS_URL: natsUrl,
+      HERALD_NATS_NAME: `herald-edge-${i + 1}`,
+      HERALD_PORT: String(e.port),
+      HERALD_INTERNAL_PORT: String(e.internal),
+    }),
+  );
+}
+
+async function startStandalone(): Promise<void> {
+  log(`tools/bin/nats-server is not there (run \`make tools\` for the full setup): starting \`herald standalone\`…`);
+  start('standalone', process.execPath, [...tsx, 'services/standalone/src/main.ts', 'standalone'], {
+    ...common,
+    ...edgeSettings,
+    HERALD_PORT: String(edges[0]!.port),
+    HERALD_INTERNAL_PORT: String(edges[0]!.internal),
+    HERALD_PUBLISHER_PORT: String(publisher.port),
+    HERALD_PUBLISHER_INTERNAL_PORT: String(publisher.internal),
+  });
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(natsBin)) {
-    log(`nats-server is not built yet: run \`make tools\` (about 2 minutes, once).`);
-    process.exit(1);
-  }
-  for (const [name, port] of Object.entries(ports)) {
+  const wanted: Array<[string, number]> = [
+    ...edges.flatMap((e, i): Array<[string, number]> => [[`edge ${i + 1}`, e.port], [`edge ${i + 1} internal`, e.internal]]),
+    ['publisher', publisher.port],
+    ['publisher internal', publisher.internal],
+    ...(mode === 'cluster' ? ([['nats', nats.port], ['nats monitor', nats.monitor]] as Array<[string, number]>) : []),
+  ];
+  for (const [name, port] of wanted) {
     if (!(await portFree(port))) {
       log(`port ${port} (${name}) is in use on 127.0.0.1; stop whatever uses it and run \`make demo\` again.`);
       process.exit(1);
     }
   }
-  mkdirSync(join(work, 'nats'), { recursive: true });
+  mkdirSync(work, { recursive: true });
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  log('starting nats-server (JetStream)…');
-  start('nats', natsBin, ['-a', '127.0.0.1', '-p', String(ports.nats), '-js', '-sd', join(work, 'nats'), '-m', '8222'], {});
-  const natsUrl = `nats://127.0.0.1:${ports.nats}`;
-  await waitHttp('http://127.0.0.1:8222/healthz', 'nats-server');
-
-  const common = { HERALD_NATS_URL: natsUrl, HERALD_JWT_SECRET: secret, HERALD_JWT_ISSUER: issuer, HERALD_HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'info', NODE_ENV: 'development' };
-  const tsx = ['--import', 'tsx'];
-  log('starting the publisher…');
-  start('publisher', process.execPath, [...tsx, 'services/publisher/src/main.ts'], {
-    ...common,
-    HERALD_PORT: String(ports.publisher),
-    HERALD_INTERNAL_PORT: String(ports.publisherInternal),
-  });
-  log('starting an edge…');
-  start('edge', process.execPath, [...tsx, 'services/edge/src/main.ts'], {
-    ...common,
-    HERALD_JWT_AUDIENCE: 'herald',
-    HERALD_PORT: String(ports.edge),
-    HERALD_INTERNAL_PORT: String(ports.edgeInternal),
-    HERALD_ALLOWED_ORIGINS: `http://127.0.0.1:${ports.edge},http://localhost:${ports.edge}`,
-    HERALD_DRAIN_DELAY_S: '0',
-    HERALD_DRAIN_WINDOW_S: '1',
-  });
-  await waitHttp(`http://127.0.0.1:${ports.publisherInternal}/readyz`, 'publisher');
-  await waitHttp(`http://127.0.0.1:${ports.edgeInternal}/readyz`, 'edge');
+  if (mode === 'cluster') await startCluster();
+  else await startStandalone();
+  await waitHttp(`http://127.0.0.1:${publisher.internal}/readyz`, 'publisher');
+  for (const e of edges) await waitHttp(`http://127.0.0.1:${e.internal}/readyz`, `edge on ${e.port}`);
+  // Bundle the page now, so the first browser visit is instant and a problem shows here.
+  await waitHttp(`http://127.0.0.1:${edges[0]!.port}/demo/app.js`, 'demo page bundle');
 
   const userToken = await sign({ sub: 'alice', tid: 'acme', roles: ['admin'] }, 'herald', 12 * 3600);
-  const serviceToken = await sign({ sub: 'demo-source', scope: 'notify:publish', tenants: ['acme'] }, 'herald-publisher', 12 * 3600);
+  const serviceToken = await sign({ sub: 'demo-source', scope: 'notify:publish', tenants: ['acme', 'globex'] }, 'herald-publisher', 12 * 3600);
   writeFileSync(join(work, 'user.token'), userToken);
   writeFileSync(join(work, 'service.token'), serviceToken);
 
-  const pub = `http://127.0.0.1:${ports.publisher}/v1/notifications`;
+  const pub = `http://127.0.0.1:${publisher.port}/v1/notifications`;
   let n = 0;
   const tick = async () => {
     n++;
@@ -151,31 +190,42 @@ async function main(): Promise<void> {
       }
     }
   };
-  setInterval(() => void tick(), 1000);
+  sampler = setInterval(() => void tick(), 1000);
 
+  const e1 = edges[0]!;
+  const topology =
+    mode === 'cluster'
+      ? `nats-server :${nats.port}, publisher :${publisher.port}, edges :${edges.map((e) => e.port).join(' and :')}`
+      : `herald standalone: edge :${e1.port} + publisher :${publisher.port} in one process, in-memory bus and history`;
   log(`
-Herald is running (logs in .demo/*.log). A sample source publishes to user:alice and the
-acme tenant room every second. Alice is an acme admin, so she receives both.
+Herald is running (${topology}); started in ${((Date.now() - started) / 1000).toFixed(1)} s. Logs in .demo/*.log.
+
+  Demo page:  http://127.0.0.1:${e1.port}/demo${mode === 'cluster' ? `   (the other edge: http://127.0.0.1:${edges[1]!.port}/demo)` : ''}
+              sign in as a member, tenant admin or super admin of acme or globex and send notifications.
+
+A sample source publishes to user:alice and the acme tenant room every second.
+Alice (acme) in the dev token below is an admin, so she receives both.
 
   dev token for alice (12 h):  .demo/user.token
 
 Watch over WebSocket:
-  node scripts/watch.mjs ws $(cat .demo/user.token)
+  node scripts/watch.mjs ws $(cat .demo/user.token)${mode === 'cluster' ? `\n  node scripts/watch.mjs ws $(cat .demo/user.token) ws://127.0.0.1:${edges[1]!.port}/ws   # the other edge` : ''}
 
 Watch over SSE:
-  curl -N -H "Authorization: Bearer $(cat .demo/user.token)" http://127.0.0.1:${ports.edge}/sse
+  curl -N -H "Authorization: Bearer $(cat .demo/user.token)" http://127.0.0.1:${e1.port}/sse
 
 Send your own notification:
   curl -sS -X POST ${pub} \\
     -H "Authorization: Bearer $(cat .demo/service.token)" -H 'Content-Type: application/json' \\
     -d '{"tenant":"acme","room":"user:alice","event":"hello.world","data":{"text":"hi <b>there</b>"}}'
 
-Metrics: http://127.0.0.1:${ports.edgeInternal}/metrics  http://127.0.0.1:${ports.publisherInternal}/metrics
+Metrics: ${edges.map((e) => `http://127.0.0.1:${e.internal}/metrics`).join('  ')}  http://127.0.0.1:${publisher.internal}/metrics
 Press Ctrl-C to stop everything.
 `);
 }
 
 main().catch((err: unknown) => {
+  if (stopping) return;
   log(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
   void stop(1);
 });

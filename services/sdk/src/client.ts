@@ -157,6 +157,8 @@ export class HeraldClient extends Emitter<HeraldEvents> {
   connect(): void {
     if (this.stateValue === 'connecting' || this.stateValue === 'connected' || this.stateValue === 'reconnecting') return;
     this.backoff.reset();
+    // A fresh start asks getToken(): the client may have stopped because its token was refused.
+    this.token = undefined;
     this.setState('connecting');
     void this.attempt('connect');
   }

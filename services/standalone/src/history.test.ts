@@ -52,6 +52,8 @@ describe('memory history ring', () => {
     expect(plan.count).toBe(2);
     expect(JSON.parse(msgs[0]!.text)).toMatchObject({ id: 'n3', seq: 3 });
     expect(await h.replay(['hx.live.t.acme.u.a', 'hx.live.t.acme.all'], 0, 5)).toEqual({ kind: 'overflow', pending: 6 });
+    const upTo = await h.replay(['hx.live.t.acme.u.a'], 0, 100, 4);
+    expect(upTo.kind === 'messages' ? (await all(upTo.messages)).map((m) => m.seq) : upTo).toEqual([1, 3]);
   });
 
   it('forgets by age, size and count; bounds move so resume can report a gap', async () => {

@@ -94,7 +94,8 @@ export class MemoryHistory implements History {
     return { first, last: this.lastSeq };
   }
 
-  async replay(subjects: readonly string[], fromSeq: number, max: number): Promise<ReplayPlan> {
+  /** Messages on `subjects` with `fromSeq` < seq ≤ `toSeq` (default: everything stored), or overflow past `max`. */
+  async replay(subjects: readonly string[], fromSeq: number, max: number, toSeq = Infinity): Promise<ReplayPlan> {
     const now = this.now();
     this.evict(now);
     const want = new Set(subjects);
@@ -103,6 +104,7 @@ export class MemoryHistory implements History {
     const start = firstSeq === undefined ? this.entries.length : this.head + Math.max(0, fromSeq + 1 - firstSeq);
     for (let i = start; i < this.entries.length; i++) {
       const e = this.entries[i]!;
+      if (e.seq > toSeq) break;
       if (want.has(e.live) && e.expires > now) picked.push(e);
     }
     if (picked.length > max) return { kind: 'overflow', pending: picked.length };

@@ -112,7 +112,7 @@ describe.each([
     await s.store(`${s.prefix}.n.t.other.u.a`, body(7));
     const bounds = await s.history.bounds();
     expect(bounds).toEqual({ first: seqs[0], last: seqs[0]! + 6 });
-    const plan = await s.history.replay([`${s.prefix}.live.t.acme.u.a`, `${s.prefix}.live.global`], seqs[0]!, 100);
+    const plan = await s.history.replay([`${s.prefix}.live.t.acme.u.a`, `${s.prefix}.live.global`], seqs[0]!, 100, bounds.last);
     expect(plan.kind).toBe('messages');
     if (plan.kind !== 'messages') return;
     const msgs = await all(plan.messages);
@@ -122,9 +122,12 @@ describe.each([
       [seqs[4], `${s.prefix}.live.t.acme.u.a`],
     ]);
     expect(JSON.parse(msgs[0]!.text)).toMatchObject({ id: 'n3', seq: seqs[2] });
-    expect(await s.history.replay([`${s.prefix}.live.t.acme.u.a`, `${s.prefix}.live.t.acme.all`], 0, 5)).toEqual({ kind: 'overflow', pending: 6 });
-    const none = await s.history.replay([`${s.prefix}.live.t.acme.u.a`], bounds.last, 5);
+    expect(await s.history.replay([`${s.prefix}.live.t.acme.u.a`, `${s.prefix}.live.t.acme.all`], 0, 5, bounds.last)).toEqual({ kind: 'overflow', pending: 6 });
+    const none = await s.history.replay([`${s.prefix}.live.t.acme.u.a`], bounds.last, 5, bounds.last);
     expect(none.kind === 'messages' ? none.count : -1).toBe(0);
+    // Only up to toSeq: anything later reaches a resuming connection through its live buffer.
+    const upTo = await s.history.replay([`${s.prefix}.live.t.acme.u.a`, `${s.prefix}.live.t.acme.all`], 0, 100, seqs[3]!);
+    expect(upTo.kind === 'messages' ? (await all(upTo.messages)).map((m) => m.seq) : upTo).toEqual(seqs.slice(0, 4));
     await s.close();
   });
 });

@@ -7,3 +7,4 @@ export { startTracing, type Tracing } from './tracing.js';
 export { newId } from './ids.js';
 export { NatsBus, natsConnectOptions } from './bus/nats.js';
 export { UnavailableError, type PublishBus, type PublishRequest, type Stored } from './bus/bus.js';
+export type { Revocation, RevocationSink } from './routes/revocations.js';

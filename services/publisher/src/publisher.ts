@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
+import type { RevocationSink } from './routes/revocations.js';
 import { createVerifier, type ServiceTokenVerifier } from './auth.js';
 import type { PublishBus } from './bus/bus.js';
 import { NatsBus } from './bus/nats.js';
@@ -19,6 +20,8 @@ export interface PublisherDeps {
   readonly verify?: ServiceTokenVerifier;
   /** Storage; default a NatsBus (JetStream) from config.nats. */
   readonly bus?: (config: PublisherConfig, log: Logger, metrics: PublisherMetrics) => PublishBus;
+  /** Where revocations go; default KV + broadcast on NATS (standalone mode broadcasts on its memory bus). */
+  readonly revocations?: RevocationSink;
 }
 
 export interface Ports {
@@ -48,7 +51,8 @@ export async function buildPublisher(config: PublisherConfig, deps: PublisherDep
   const limiter = new TenantRateLimiter(config.rateLimit.default, config.rateLimit.overrides);
   const sanitize = createSanitizer(config.sanitize, config.limits);
   const verify = deps.verify ?? createVerifier(config.jwt);
-  const app = await buildApp({ config, bus, sanitize, limiter, metrics, log, verify });
+  const appDeps = { config, bus, sanitize, limiter, metrics, log, verify, ...(deps.revocations ? { revocations: deps.revocations } : {}) };
+  const app = await buildApp(appDeps);
   let draining = false;
   const isReady = () => bus.ready && !draining;
   const internal: Server = createInternalServer({ registry: metrics.registry, ready: isReady });

@@ -1,5 +1,6 @@
 import { createEdge, createLogger, makeShutdown, MemoryBus, startEdge, type Edge, type Logger } from '@herald/edge';
-import { startPublisher, type Publisher } from '@herald/publisher';
+import { startPublisher, type Publisher, type RevocationSink } from '@herald/publisher';
+import { controlSubject } from '@herald/protocol';
 import { demoRoutes } from '../../edge/src/demo.js';
 import type { StandaloneConfig } from './config.js';
 import { MemoryHistory, MemoryPublishBus } from './history.js';
@@ -18,8 +19,10 @@ export interface Standalone {
 }
 
 /** Edge and publisher in this process, on one in-memory bus and history ring. */
-export async function startStandalone(config: StandaloneConfig, opts: { log?: Logger } = {}): Promise<Standalone> {
-  const log = opts.log ?? createLogger(config.edge.logLevel, 'herald-standalone');
+export async function startStandalone(config: StandaloneConfig, opts: { edgeLog?: Logger; publisherLog?: Logger } = {}): Promise<Standalone> {
+  // One JSON log stream, each line tagged with the service it comes from, as when they run apart.
+  const edgeLog = opts.edgeLog ?? createLogger(config.edge.logLevel, 'edge');
+  const publisherLog = opts.publisherLog ?? createLogger(config.publisher.logLevel, 'publisher');
   const bus = new MemoryBus();
   const p = config.publisher;
   const history = new MemoryHistory(bus, {
@@ -29,11 +32,14 @@ export async function startStandalone(config: StandaloneConfig, opts: { log?: Lo
     maxMsgs: config.history.maxMsgs,
     duplicateWindowS: p.stream.duplicateWindowS,
   });
-  const publisher = await startPublisher(p, { log: log.child({ service: 'publisher' }), bus: () => new MemoryPublishBus(history) });
+  // Revocations: the edge's list lives in this process and hears the broadcast on the bus (no KV needed).
+  const revocations: RevocationSink = {
+    revoke: (r) => bus.publish(controlSubject(p.subjectPrefix, 'revocations'), new TextEncoder().encode(JSON.stringify(r))),
+  };
+  const publisher = await startPublisher(p, { log: publisherLog, bus: () => new MemoryPublishBus(history), revocations });
   await publisher.ready;
   const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
   const publisherUrl = `http://${host(p.host)}:${publisher.ports.public}`;
-  const edgeLog = log.child({ service: 'edge' });
   const edge = createEdge(config.edge, {
     bus,
     log: edgeLog,

@@ -94,6 +94,39 @@ describe('herald standalone (edge + publisher, one process, no NATS)', () => {
   });
 });
 
+describe('revocation in standalone', () => {
+  it('closes the revoked user with REVOKED and refuses the token afterwards, leaving others connected', async () => {
+    const { s, config, service } = await start();
+    const { SignJWT } = await import('jose');
+    const sign = (sub: string) =>
+      new SignJWT({ tid: 'acme', roles: ['member'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuer(config.edge.jwt.issuer)
+        .setAudience(config.edge.jwt.audience)
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(config.edge.jwt.secret!));
+    const alice = client(s, await sign('alice'));
+    const bob = client(s, await sign('bob'));
+    const aliceErrors: Array<{ code: string; fatal: boolean }> = [];
+    alice.c.on('error', (e) => aliceErrors.push(e));
+    await waitFor(() => alice.c.state === 'connected' && bob.c.state === 'connected', { what: 'both connected' });
+    const r = await fetch(`${s.publisherUrl}/v1/revocations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${service}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tenant: 'acme', sub: 'alice' }),
+    });
+    expect(r.status).toBe(202);
+    await waitFor(() => alice.c.state === 'closed', { what: 'alice closed', timeoutMs: 3_000 });
+    expect(aliceErrors).toMatchObject([{ code: 'REVOKED', fatal: true }]);
+    alice.c.connect();
+    await waitFor(() => aliceErrors.length === 2, { what: 'refused again' });
+    expect(aliceErrors[1]!.code).toBe('REVOKED');
+    const seq = (await publish(s, service, { room: 'user:bob' })).body.seq;
+    await waitFor(() => bob.c.cursor === seq, { what: 'bob still served' });
+  });
+});
+
 describe('the herald bin', () => {
   it('starts with nothing configured, serves the demo page and stops on SIGINT', async () => {
     const [p, pi, e, ei] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);

@@ -49,7 +49,7 @@ export const RevocationAccepted = Type.Object(
   { title: 'RevocationAccepted' },
 );
 
-interface Revocation {
+export interface Revocation {
   kind: 'sub' | 'jti' | 'tenant';
   tenant?: string;
   sub?: string;

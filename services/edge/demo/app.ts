@@ -88,6 +88,8 @@ function signIn(user: DemoUser): void {
     getToken: () => token(user),
     resume: saved ? Number(saved) : undefined,
     rooms: user.rooms.map((r) => `room:${r}`),
+    // ?transport=sse shows the fallback path (one-time ticket, fetch streaming).
+    ...(new URLSearchParams(location.search).get('transport') === 'sse' ? { transports: ['sse'] as const } : {}),
   });
   client = c;
   setStatus('connecting', 'connecting…');

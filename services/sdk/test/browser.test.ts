@@ -51,10 +51,10 @@ async function publish(tenant: string, room: string, event: string, data: Record
   return body.seq;
 }
 
-async function open(user: string): Promise<Page> {
+async function open(user: string, query = ''): Promise<Page> {
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`http://127.0.0.1:${port}/demo?user=${user}`);
+  await page.goto(`http://127.0.0.1:${port}/demo?user=${user}${query}`);
   await page.locator('#status[data-state="connected"]').waitFor({ timeout: 15_000 });
   return page;
 }
@@ -133,6 +133,24 @@ describe('demo page in Debian chromium', () => {
     expect(await adam.locator(`#notifications li[data-seq="${tenantSeq}"]`).getAttribute('data-room')).toBe('tenant');
     await adam.close();
     await alice.close();
+  });
+
+  it('works over SSE in the browser, with a one-time ticket instead of a token in the URL', async () => {
+    const tickets: string[] = [];
+    const streams: string[] = [];
+    const gwen = await context.newPage();
+    gwen.on('request', (r) => {
+      if (r.url().includes('/v1/tickets')) tickets.push(r.method());
+      if (r.url().includes('/sse')) streams.push(r.url());
+    });
+    await gwen.goto(`http://127.0.0.1:${port}/demo?user=gwen&transport=sse`);
+    await gwen.locator('#status[data-state="connected"]').waitFor({ timeout: 15_000 });
+    expect(await gwen.locator('#status').textContent()).toContain('SSE');
+    const seq = await publish('globex', 'tenant', 'sse.event', { via: 'sse' });
+    await waitShown(gwen, seq);
+    expect(tickets).toContain('POST');
+    expect(streams.every((u) => /[?&]ticket=/.test(u) && !/token|eyJ/.test(u))).toBe(true);
+    await gwen.close();
   });
 
   it('sends a notification from the page form through the publisher API', async () => {

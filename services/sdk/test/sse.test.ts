@@ -72,6 +72,19 @@ describe.each(['header', 'auto'] as const)('SSE fallback (sseAuth=%s)', (sseAuth
   });
 });
 
+describe('Node 20 without a WebSocket constructor', () => {
+  it('uses SSE on its own (there is no global WebSocket)', async () => {
+    expect((globalThis as { WebSocket?: unknown }).WebSocket).toBeUndefined();
+    const edge = await stack.edge();
+    cleanup.push(() => edge.stop());
+    const { client, events } = start({ url: edge.url, WebSocket: undefined });
+    await waitFor(() => events.connected.length === 1, { what: 'connected' });
+    expect(events.connected[0]!.transport).toBe('sse');
+    const seq = await stack.publish('acme', { kind: 'user', id: 'alice' });
+    await waitFor(() => client.cursor === seq, { what: 'notification' });
+  });
+});
+
 describe('SSE-only client', () => {
   it('stops on a refused token (401 → 4500 class) without retrying', async () => {
     const edge = await stack.edge();

@@ -32,10 +32,10 @@ export type ReplayPlan =
 export interface History {
   bounds(): Promise<HistoryBounds>;
   /**
-   * Messages on `subjects` with sequence > `fromSeq` stored up to now, in sequence
-   * order, or `overflow` when there are more than `max` (nothing is read then).
+   * Messages on `subjects` with `fromSeq` < sequence ≤ `toSeq`, in sequence order, or
+   * `overflow` when there are more than `max`.
    */
-  replay(subjects: readonly string[], fromSeq: number, max: number): Promise<ReplayPlan>;
+  replay(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan>;
 }
 
 const decoder = new TextDecoder();
@@ -57,9 +57,10 @@ export function withSeq(body: string, seq: number): string | undefined {
 export class JetStreamHistory implements History {
   private readonly js: JetStreamClient;
   private jsm: Promise<JetStreamManager>;
+  private direct: boolean | undefined;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly stream: string,
     private readonly prefix: string,
     private readonly timeoutMs = 5_000,
@@ -71,10 +72,62 @@ export class JetStreamHistory implements History {
   async bounds(): Promise<HistoryBounds> {
     const jsm = await this.jsm;
     const info = await jsm.streams.info(this.stream);
+    this.direct = info.config.allow_direct === true && supportsBatchDirectGet(this.nc.info?.version);
     return { first: info.state.first_seq, last: info.state.last_seq };
   }
 
-  async replay(subjects: readonly string[], fromSeq: number, max: number): Promise<ReplayPlan> {
+  async replay(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan> {
+    if (this.direct === undefined) await this.bounds();
+    return this.direct ? this.replayDirect(subjects, fromSeq, max, toSeq) : this.replayConsumer(subjects, fromSeq, max, toSeq);
+  }
+
+  /**
+   * Batched direct gets, one per subject (`next_by_subj`), merged by sequence. No
+   * consumer is created, so a reconnect storm costs the server one request per room
+   * rather than a consumer's life cycle. Read up to `toSeq` only: anything later
+   * reaches the connection through its live buffer.
+   */
+  private async replayDirect(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan> {
+    const jsm = await this.jsm;
+    const perSubject = await Promise.all(
+      subjects.map(async (live) => {
+        const subject = toSpace(this.prefix, live, 'n');
+        const out: HistoryMessage[] = [];
+        let next = fromSeq + 1;
+        while (next <= toSeq && out.length <= max) {
+          const want = Math.min(1_000, max + 1 - out.length, toSeq - next + 1);
+          let got = 0;
+          let done = false;
+          const iter = await jsm.direct.getBatch(this.stream, { seq: next, next_by_subj: subject, batch: want });
+          for await (const m of iter) {
+            got++;
+            if (m.seq > toSeq) {
+              done = true;
+              iter.stop();
+              break;
+            }
+            const text = withSeq(decoder.decode(m.data), m.seq);
+            if (text !== undefined) out.push({ subject: live, seq: m.seq, text });
+            next = m.seq + 1;
+            if (m.pending === 0) done = true;
+          }
+          if (done || got < want) break;
+        }
+        return out;
+      }),
+    );
+    const all = perSubject.length === 1 ? perSubject[0]! : perSubject.flat().sort((x, y) => x.seq - y.seq);
+    if (all.length > max) return { kind: 'overflow', pending: all.length };
+    return { kind: 'messages', count: all.length, messages: fromArray(all) };
+  }
+
+  /**
+   * Fallback without direct get: one ephemeral, in-memory, ack-none consumer filtered
+   * to exactly the connection's subjects (multi-filter, nats-server ≥ 2.10) from
+   * `fromSeq + 1`. Its creation answer carries `num_pending`, so the replay knows how
+   * many messages to read; sequences are checked to only increase.
+   */
+  private async replayConsumer(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan> {
     const jsm = await this.jsm;
     const ci = await jsm.consumers.add(this.stream, {
       filter_subjects: subjects.map((s) => toSpace(this.prefix, s, 'n')),
@@ -89,7 +142,7 @@ export class JetStreamHistory implements History {
     const count = ci.num_pending;
     if (count > max || count === 0) {
       remove();
-      return count > max ? { kind: 'overflow', pending: count } : { kind: 'messages', count: 0, messages: empty() };
+      return count > max ? { kind: 'overflow', pending: count } : { kind: 'messages', count: 0, messages: fromArray([]) };
     }
     const consumer = this.js.consumers.getConsumerFromInfo(ci);
     const timeoutMs = this.timeoutMs;
@@ -106,6 +159,8 @@ export class JetStreamHistory implements History {
             got++;
             if (m.seq <= last) throw new Error(`replay out of order: ${m.seq} after ${last}`);
             last = m.seq;
+            // Stored after the bounds were read: it is in the live buffer (and ordered after).
+            if (m.seq > toSeq) return;
             const text = withSeq(decoder.decode(m.data), m.seq);
             if (text !== undefined) yield { subject: toSpace(prefix, m.subject, 'live'), seq: m.seq, text };
             if (got >= count) break;
@@ -120,8 +175,21 @@ export class JetStreamHistory implements History {
   }
 }
 
-async function* empty(): AsyncGenerator<HistoryMessage> {
-  /* nothing */
+/** The stream does not exist (JetStream API error 10059). */
+export function isStreamNotFound(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 10059 || /stream not found/i.test(String(err));
+}
+
+/** Batched direct get (`batch`, `next_by_subj`) arrived in nats-server 2.11. */
+export function supportsBatchDirectGet(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 11);
+}
+
+async function* fromArray(items: readonly HistoryMessage[]): AsyncGenerator<HistoryMessage> {
+  for (const m of items) yield m;
 }
 
 export class BadCursorError extends Error {
@@ -254,7 +322,20 @@ export class Resumer {
       // The server has our SUBs once a round trip comes back: everything stored later arrives live.
       await this.flushBus();
       const since = performance.now();
-      const b = await this.boundsAfter(since);
+      const b = await this.boundsAfter(since).catch((err: unknown) => {
+        if (isStreamNotFound(err)) return undefined;
+        throw err;
+      });
+      if (!b) {
+        // The stream is gone (or not created yet): whatever the cursor pointed at is lost.
+        t.ready();
+        t.gap();
+        lastSent = 0; // a new stream numbers from 1 again
+        for (const m of buffer) sendOne(m);
+        untap();
+        t.goLive();
+        return 'gap';
+      }
       if (t.cursor > b.last) throw new BadCursorError(`cursor ${t.cursor} is beyond the last stream sequence ${b.last}`);
       if (t.conn.closed) return 'aborted';
       t.ready();
@@ -267,7 +348,7 @@ export class Resumer {
         from = b.first - 1;
       }
       if (from < b.last) {
-        const plan = await this.history.replay(t.subjects, from, this.settings.maxMessages);
+        const plan = await this.history.replay(t.subjects, from, this.settings.maxMessages, b.last);
         if (plan.kind === 'overflow') {
           if (result !== 'gap') t.gap();
           result = 'limit';
@@ -340,12 +421,17 @@ export class OutageRecovery {
     if (!closeAll && subjects.length > 0 && this.history) {
       try {
         await this.flushBus();
-        const b = await this.history.bounds();
-        if (this.fromSeq + 1 < b.first) closeAll = `stream no longer holds sequence ${this.fromSeq + 1}`;
+        const b = await this.history.bounds().catch((err: unknown) => {
+          // No stream at all: nothing was stored, so nothing can have been missed.
+          if (isStreamNotFound(err)) return undefined;
+          throw err;
+        });
+        if (!b) this.log.warn('no stream to replay the NATS outage from; nothing can have been stored');
+        else if (this.fromSeq + 1 < b.first) closeAll = `stream no longer holds sequence ${this.fromSeq + 1}`;
         else {
           let n = 0;
           if (this.fromSeq < b.last) {
-            const plan = await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages);
+            const plan = await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages, b.last);
             if (plan.kind === 'overflow') closeAll = `${plan.pending} missed notifications exceed ${this.settings.maxMessages}`;
             else
               for await (const m of plan.messages) {

@@ -90,8 +90,11 @@ export class TestSource {
     readonly prefix: string,
   ) {}
 
-  /** `storage: 'file'` keeps the stream across a nats-server restart (outage tests). */
-  static async create(server: NatsServer, prefix: string, opts: { storage?: 'memory' | 'file' } = {}): Promise<TestSource> {
+  /**
+   * `storage: 'file'` keeps the stream across a nats-server restart (outage tests);
+   * `direct: false` turns off direct get (the publisher turns it on) so resume uses its consumer fallback.
+   */
+  static async create(server: NatsServer, prefix: string, opts: { storage?: 'memory' | 'file'; direct?: boolean } = {}): Promise<TestSource> {
     const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({
@@ -101,6 +104,7 @@ export class TestSource {
       storage: opts.storage === 'file' ? StorageType.File : StorageType.Memory,
       max_age: 60 * 1e9,
       republish: { src: spaceWildcard(prefix, 'n'), dest: spaceWildcard(prefix, 'live') },
+      allow_direct: opts.direct ?? true,
     });
     return new TestSource(nc, prefix);
   }

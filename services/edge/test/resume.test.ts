@@ -83,14 +83,17 @@ describe('resume across pods after SIGKILL', () => {
   });
 });
 
-describe('resume edge cases', () => {
+describe.each([
+  ['direct get', true],
+  ['consumer fallback', false],
+])('resume edge cases (%s)', (_name, direct) => {
   let edge: TestEdge;
   let source: TestSource;
   let bounded: TestEdge;
 
   beforeAll(async () => {
     const prefix = uniquePrefix();
-    source = await TestSource.create(nats, prefix);
+    source = await TestSource.create(nats, prefix, { direct });
     edge = await startTestEdge(nats.url, { HERALD_STREAM_NAME: `S_${prefix}` }, { prefix });
     bounded = await startTestEdge(nats.url, { HERALD_STREAM_NAME: `S_${prefix}`, HERALD_RESUME_MAX_MESSAGES: '5' }, { prefix });
   });
@@ -119,6 +122,24 @@ describe('resume edge cases', () => {
     expect(wsSeqs(c)).toEqual(mine);
     expect(c.of('gap')).toHaveLength(0);
     c.close();
+  });
+
+  it('named rooms given on the upgrade (?rooms=) are covered by the resume', async () => {
+    const token = await mintToken({ sub: 'nr', tid: 'acme', rooms: ['ops'] });
+    const from = await source.publish('acme', { kind: 'user', id: 'nr' });
+    const missed = [await source.publish('acme', { kind: 'room', id: 'ops' }, { ops: 1 }), await source.publish('acme', { kind: 'user', id: 'nr' })];
+    const c = new TestClient(`${edge.wsUrl}?rooms=room:ops`);
+    const w = await c.auth(token, from);
+    expect(w.rooms).toEqual(['user:nr', 'room:ops']);
+    await c.waitNotifications(2);
+    missed.push(await source.publish('acme', { kind: 'room', id: 'ops' }, { ops: 2 }));
+    await c.waitNotifications(3);
+    expect(wsSeqs(c)).toEqual(missed);
+    c.close();
+    const refused = new TestClient(`${edge.wsUrl}?rooms=room:finance`);
+    await refused.open();
+    refused.send({ type: 'auth', token });
+    expect(await refused.closed()).toBe(4502);
   });
 
   it('a cursor at the end replays nothing and goes live', async () => {
@@ -206,6 +227,22 @@ describe('resume edge cases', () => {
       clients.forEach((c) => c.close());
     } finally {
       await tight.close();
+    }
+  });
+});
+
+describe('resume without a stream', () => {
+  it('answers gap and goes live (nothing to replay from), instead of failing the connection', async () => {
+    const edge = await startTestEdge(nats.url, { HERALD_STREAM_NAME: 'NO_SUCH_STREAM' });
+    try {
+      const c = new TestClient(edge.wsUrl);
+      await c.auth(await mintToken({ sub: 'nostream', tid: 'acme' }), 42);
+      await c.next('gap');
+      expect(c.closeCode).toBeUndefined();
+      expect(await metricValue(edge.internalUrl, 'herald_edge_resumes_total', { result: 'gap' })).toBe(1);
+      c.close();
+    } finally {
+      await edge.close();
     }
   });
 });

@@ -13,6 +13,8 @@ interface WsConn extends Conn {
   authPending: boolean;
   /** Resume cursor from the upgrade (`Last-Event-ID` header or `?resume=`), for header/ticket auth. */
   cursor: number | undefined;
+  /** Named rooms from `?rooms=`, joined at admission so that a resume covers them too. */
+  requestedRooms: string[];
 }
 
 /** A resume cursor from a header or query value: undefined when absent, NaN when malformed. */
@@ -101,11 +103,13 @@ export class WsTransport {
       authTimer: undefined,
       authPending: false,
       cursor: undefined,
+      requestedRooms: [],
       end: (code) => this.end(conn, code),
       reauth: (expiresInS) => conn.ws?.send(JSON.stringify({ type: 'reauth', expires_in_s: expiresInS })),
     };
     const params = new URLSearchParams(info.query);
     const ticket = params.get('ticket');
+    conn.requestedRooms = (params.get('rooms') ?? '').split(',').filter(Boolean).slice(0, 64);
     if (!info.authorization && ticket === null) {
       res.upgrade<UserData>({ c: conn }, key, protocol, extensions, context);
       return;
@@ -166,10 +170,15 @@ export class WsTransport {
     const resuming = cursor !== undefined;
     // A resuming connection joins the hub (live messages are buffered for it) but not
     // the uWS topics: it is attached to them once the replay has caught up.
-    const refusal = this.gw.admit(conn, identity, resuming ? () => undefined : (s) => ws.subscribe(s));
+    const join = resuming ? () => undefined : (s: string) => ws.subscribe(s);
+    const refusal = this.gw.admit(conn, identity, join);
     if (refusal) {
       this.end(conn, refusal.code as CloseCodeName);
       return;
+    }
+    for (const name of conn.requestedRooms) {
+      const err = this.gw.changeRoom(conn, 'subscribe', name, join, (s) => ws.unsubscribe(s));
+      if (err) return this.end(conn, err as CloseCodeName);
     }
     const welcome = () =>
       ws.send(

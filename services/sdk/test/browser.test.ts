@@ -1,17 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { loadConfig as loadPublisherConfig, startPublisher, type Publisher } from '@herald/publisher';
 import { freePort, mintServiceToken, NatsServer, TEST_ISSUER, TEST_SECRET, uniquePrefix, waitFor } from '@herald/testkit';
 import { demoRoutes } from '../../edge/src/demo.js';
+import { launchChromium } from './chromium.js';
 import { startTestEdge, type RunningEdge } from './harness.js';
 
-/** Debian's chromium, installed by `make tools` (mk/browser.mk); never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /**
  * The README's picture. Every run takes it (into the temp dir); it replaces the committed
  * docs/img/demo.png only when missing or with UPDATE_SCREENSHOTS=1, so `make test` leaves
@@ -24,7 +22,7 @@ let nats: NatsServer;
 let publisher: Publisher;
 let edge: RunningEdge;
 let context: BrowserContext;
-let profile: string;
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let port: number;
 let serviceToken: string;
 const prefix = uniquePrefix();
@@ -69,7 +67,6 @@ async function waitShown(page: Page, seq: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`make tools\` (installs Debian's chromium)`);
   nats = await NatsServer.start({ jetstream: true });
   publisher = await startPublisher(
     loadPublisherConfig({
@@ -90,13 +87,12 @@ beforeAll(async () => {
   serviceToken = await mintServiceToken({ scopes: ['notify:publish', 'notify:global'], tenants: ['acme', 'globex'] });
   port = await freePort();
   edge = await startEdge();
-  profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+  browser = await launchChromium();
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await edge?.stop();
   await publisher?.close({ drainDelayS: 0 });
   await nats?.dispose();

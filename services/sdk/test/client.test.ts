@@ -118,15 +118,17 @@ describe('HeraldClient against a real edge and nats-server', () => {
     });
     await waitFor(() => events.connected.length === 1, { what: 'connected' });
     const firstExp = events.connected[0]!.expiresAt;
-    await waitFor(() => reasons.length === 2, { what: 'refresh', timeoutMs: 5_000 });
-    expect(reasons).toEqual(['connect', 'reauth']);
+    await waitFor(() => reasons.length >= 2, { what: 'refresh', timeoutMs: 5_000 });
+    // Our own timer (2.5 s before expiry) or the edge's reauth notice, whichever comes first.
+    expect(reasons[0]).toBe('connect');
+    expect(reasons.slice(1).every((r) => r === 'reauth')).toBe(true);
     // Past the first token's expiry (plus the edge's 1 s expiry tick) the same connection is still up.
     await waitFor(() => Date.now() > firstExp * 1000 + 1_500, { what: 'past expiry', timeoutMs: 8_000 });
     const seq = await stack.publish('acme', { kind: 'user', id: 'alice' });
     await waitFor(() => client.cursor === seq, { what: 'delivery after the first token expired' });
     expect(events.disconnected).toEqual([]);
     expect(events.connected).toHaveLength(1);
-    expect(sent.filter((s) => s.includes('"auth"'))).toHaveLength(2);
+    expect(sent.filter((s) => s.includes('"auth"')).length).toBe(reasons.length);
   });
 
   it('asks getToken for a fresh token after TOKEN_EXPIRED and reconnects with it', async () => {

@@ -98,18 +98,24 @@ export class JetStreamHistory implements History {
           const want = Math.min(1_000, max + 1 - out.length, toSeq - next + 1);
           let got = 0;
           let done = false;
-          const iter = await jsm.direct.getBatch(this.stream, { seq: next, next_by_subj: subject, batch: want });
-          for await (const m of iter) {
-            got++;
-            if (m.seq > toSeq) {
-              done = true;
-              iter.stop();
-              break;
+          try {
+            const iter = await jsm.direct.getBatch(this.stream, { seq: next, next_by_subj: subject, batch: want });
+            for await (const m of iter) {
+              got++;
+              if (m.seq > toSeq) {
+                done = true;
+                iter.stop();
+                break;
+              }
+              const text = withSeq(decoder.decode(m.data), m.seq);
+              if (text !== undefined) out.push({ subject: live, seq: m.seq, text });
+              next = m.seq + 1;
+              if (m.pending === 0) done = true;
             }
-            const text = withSeq(decoder.decode(m.data), m.seq);
-            if (text !== undefined) out.push({ subject: live, seq: m.seq, text });
-            next = m.seq + 1;
-            if (m.pending === 0) done = true;
+          } catch (err) {
+            // Nothing (more) on this subject from `next` on: the server answers 404 "message not found".
+            if ((err as { code?: unknown }).code !== 404) throw err;
+            break;
           }
           if (done || got < want) break;
         }

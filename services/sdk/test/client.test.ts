@@ -86,6 +86,22 @@ describe('HeraldClient against a real edge and nats-server', () => {
     expect(events.error).toEqual([]);
   });
 
+  it('resumes a super admin whose tenant and global rooms had nothing new (only some rooms missed messages)', async () => {
+    const port = await freePort();
+    let e = await edgeOn(port);
+    const { client, events } = start({ url: `http://127.0.0.1:${port}`, getToken: tokenFor({ sub: 'sara', tid: 'acme', roles: ['admin', 'super_admin'] }) });
+    await waitFor(() => events.connected.length === 1, { what: 'connected' });
+    expect(events.connected[0]!.rooms).toEqual(['user:sara', 'tenant', 'global']);
+    const first = await stack.publish('acme', { kind: 'user', id: 'sara' });
+    await waitFor(() => client.cursor === first, { what: 'first' });
+    await e.stop();
+    const missed = await stack.publish('acme', { kind: 'user', id: 'sara' }, { while: 'down' });
+    e = await edgeOn(port);
+    await waitFor(() => client.cursor === missed, { what: 'missed notification replayed', timeoutMs: 10_000 });
+    expect(events.connected).toHaveLength(2);
+    expect(client.state).toBe('connected');
+  });
+
   it('does not reconnect after a 4500-class close (bad token) and reports a fatal error', async () => {
     const e = await edgeOn();
     const { client, events } = start({ url: e.url, getToken: () => mintToken(alice, { secret: 'another-secret-of-at-least-32-bytes!!!' }) });

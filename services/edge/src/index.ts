@@ -9,3 +9,6 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './server.js';
+export * from './resume.js';
+export * from './revocations.js';
+export * from './tickets.js';

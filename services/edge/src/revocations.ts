@@ -92,6 +92,7 @@ export class RevocationList {
   private kv: KV | undefined;
   private stopWatch: (() => void) | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -144,13 +145,14 @@ export class RevocationList {
    * exist yet (a fresh installation where no revocation was ever made).
    */
   async load(nc: NatsConnection, bucket: string, ttlMs: number): Promise<void> {
-    const kvm = new Kvm(nc);
-    let kv: KV;
-    try {
-      kv = await kvm.open(bucket);
-      await kv.status();
-    } catch {
-      kv = await kvm.create(bucket, { history: 1, ttl: ttlMs });
+    const kv = await openBucket(nc, bucket, ttlMs);
+    if (!kv) {
+      // The bucket does not exist and these credentials may not create it: no revocation
+      // was ever stored, so start with an empty list (broadcasts still apply) and look again.
+      this.log.warn({ bucket }, 'revocations bucket missing and cannot be created; retrying every 5 s');
+      this.retryTimer = setTimeout(() => void this.load(nc, bucket, ttlMs).catch((err: unknown) => this.log.error({ err: String(err) }, 'cannot load revocations')), 5_000);
+      this.retryTimer.unref();
+      return;
     }
     this.kv = kv;
     const decoder = new TextDecoder();
@@ -185,6 +187,32 @@ export class RevocationList {
     this.sub?.unsubscribe();
     this.stopWatch?.();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.kv = undefined;
   }
+}
+
+/**
+ * Open a KV bucket, creating it when it does not exist. Undefined when it does not exist
+ * and cannot be created (least-privilege credentials); any other failure (the bucket
+ * exists but cannot be read) is thrown, so a misconfiguration is loud.
+ */
+export async function openBucket(nc: NatsConnection, bucket: string, ttlMs: number): Promise<KV | undefined> {
+  const kvm = new Kvm(nc);
+  try {
+    const kv = await kvm.open(bucket);
+    await kv.status();
+    return kv;
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+  try {
+    return await kvm.create(bucket, { history: 1, ttl: ttlMs });
+  } catch {
+    return undefined;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 10059 || /not found/i.test(String(err));
 }

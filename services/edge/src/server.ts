@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
 import { JetStreamHistory, OutageRecovery, Resumer, type History } from './resume.js';
 import { RevocationList } from './revocations.js';
-import { KvTicketStore, MemoryTicketStore, type TicketStore } from './tickets.js';
+import { KvTicketStore, LazyTicketStore, MemoryTicketStore, type TicketStore } from './tickets.js';
 import { registerTicketRoute } from './transports/tickets.js';
 import { SseTransport } from './transports/sse.js';
 import { WsTransport } from './transports/ws.js';
@@ -128,7 +128,10 @@ export async function startEdge(edge: Edge): Promise<void> {
     const nc = edge.bus.nc;
     // Before listening: an edge started after a revocation must already refuse the token.
     await edge.revocations.load(nc, config.revocationsBucket, REVOCATION_TTL_MS);
-    edge.gateway.tickets ??= await KvTicketStore.open(nc, config.ticketsBucket, config.ticketTtlS);
+    if (!edge.gateway.tickets) {
+      const open = () => KvTicketStore.open(nc, config.ticketsBucket, config.ticketTtlS);
+      edge.gateway.tickets = (await open()) ?? new LazyTicketStore(open);
+    }
     try {
       const history = new JetStreamHistory(nc, config.streamName, config.subjectPrefix);
       // Where a NATS outage replay starts if nothing was delivered before it.

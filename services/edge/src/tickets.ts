@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { isValidId } from '@herald/protocol';
 import type { Identity } from './auth.js';
+import { openBucket } from './revocations.js';
 
 /**
  * One-time tickets: a browser cannot put a bearer token on an EventSource or a
@@ -73,16 +74,10 @@ export class KvTicketStore implements TicketStore {
     private readonly ttlMs: number,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, ttlS: number): Promise<KvTicketStore> {
-    const kvm = new Kvm(nc);
-    let kv: KV;
-    try {
-      kv = await kvm.open(bucket);
-      await kv.status();
-    } catch {
-      kv = await kvm.create(bucket, { history: 1, ttl: ttlS * 1000 });
-    }
-    return new KvTicketStore(kv, ttlS * 1000);
+  /** Undefined when the bucket is missing and cannot be created with these credentials. */
+  static async open(nc: NatsConnection, bucket: string, ttlS: number): Promise<KvTicketStore | undefined> {
+    const kv = await openBucket(nc, bucket, ttlS * 1000);
+    return kv ? new KvTicketStore(kv, ttlS * 1000) : undefined;
   }
 
   async issue(identity: Identity): Promise<string> {
@@ -137,5 +132,37 @@ export class MemoryTicketStore implements TicketStore {
     if (s.until <= Date.now()) return { reason: 'expired' };
     const identity = fromStored(s);
     return identity ? { identity } : { reason: 'malformed' };
+  }
+}
+
+/**
+ * Opens the KV ticket store on first use and again after a failure (at most every 5 s),
+ * so an edge starts even when the bucket is not there yet; meanwhile tickets are
+ * refused (503 on issue, 401 on use), never accepted without the cluster-wide check.
+ */
+export class LazyTicketStore implements TicketStore {
+  private store: KvTicketStore | undefined;
+  private opening: Promise<KvTicketStore | undefined> | undefined;
+  private lastTry = 0;
+
+  constructor(private readonly open: () => Promise<KvTicketStore | undefined>) {}
+
+  private async get(): Promise<KvTicketStore> {
+    if (this.store) return this.store;
+    if (!this.opening && Date.now() - this.lastTry >= 5_000) {
+      this.lastTry = Date.now();
+      this.opening = this.open().finally(() => (this.opening = undefined));
+    }
+    this.store = await (this.opening ?? Promise.resolve(undefined));
+    if (!this.store) throw new Error('tickets bucket unavailable');
+    return this.store;
+  }
+
+  async issue(identity: Identity): Promise<string> {
+    return (await this.get()).issue(identity);
+  }
+
+  async consume(ticket: string): ReturnType<TicketStore['consume']> {
+    return (await this.get()).consume(ticket);
   }
 }

@@ -35,26 +35,27 @@ describe.each(['header', 'auto'] as const)('SSE fallback (sseAuth=%s)', (sseAuth
 
     const { client, events } = start({ url: proxy.url, sseAuth });
     await waitFor(() => events.connected.length === 1, { what: 'connected over SSE' });
-    expect(proxy.upgradesRefused).toBe(1);
-    expect(events.connected[0]).toMatchObject({ transport: 'sse', rooms: ['user:alice'] });
+    const story = () => JSON.stringify({ disconnected: events.disconnected, errors: events.error, requests: proxy.requests.map((r) => [r.method, r.url.replace(/ticket=[^&]+/, 'ticket=…'), r.status]) });
+    expect(proxy.upgradesRefused, story()).toBe(1);
+    expect(events.connected[0], story()).toMatchObject({ transport: 'sse', rooms: ['user:alice'] });
     expect(client.transportKind).toBe('sse');
 
     const s1 = await stack.publish('acme', { kind: 'user', id: 'alice' }, { n: 1 });
     await waitFor(() => client.cursor === s1, { what: 'notification over SSE' });
-    expect(events.notification[0]).toMatchObject({ seq: s1, data: { n: 1 }, room: 'user:alice' });
+    expect(events.notification[0], story()).toMatchObject({ seq: s1, data: { n: 1 }, room: 'user:alice' });
 
     await edge.stop();
     await waitFor(() => events.disconnected.length >= 1, { what: 'stream ended' });
-    expect(events.disconnected[0]).toMatchObject({ code: 4000, name: 'SHUTDOWN', willRetry: true, transport: 'sse' });
+    expect(events.disconnected[0], story()).toMatchObject({ code: 4000, name: 'SHUTDOWN', willRetry: true, transport: 'sse' });
     // Published while the client has no edge: resume must bring it.
     const s2 = await stack.publish('acme', { kind: 'user', id: 'alice' }, { n: 2 });
     edge = await stack.edge({ port });
     await waitFor(() => events.connected.length === 2, { what: 'reconnected', timeoutMs: 10_000 });
     await waitFor(() => client.cursor === s2, { what: 'missed notification replayed' });
-    expect(events.notification.map((n) => n.seq)).toEqual([s1, s2]);
+    expect(events.notification.map((n) => n.seq), story()).toEqual([s1, s2]);
 
     // SSE worked where WebSocket did not: no more upgrade attempts, and the cursor went as Last-Event-ID.
-    expect(proxy.upgradesRefused).toBe(1);
+    expect(proxy.upgradesRefused, story()).toBe(1);
     const last = proxy.sse().at(-1)!;
     expect(last.headers['last-event-id']).toBe(String(s1));
     if (sseAuth === 'header') {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { createLogger, loadConfig as loadEdgeConfig, MemoryBus, NatsBus, type Bus, type BusMessage } from '@herald/edge';
+import { createLogger, JetStreamHistory, loadConfig as loadEdgeConfig, MemoryBus, NatsBus, type Bus, type BusMessage } from '@herald/edge';
 import { ensureStream } from '@herald/publisher';
 import { NatsServer, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, uniquePrefix, waitFor } from '@herald/testkit';
-import { JetStreamHistory } from '../../edge/src/resume.js';
 import { MemoryHistory, type History } from '../src/history.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { toSpace } from '@herald/protocol';
+import { spaceWildcard, toSpace } from '@herald/protocol';
 import type { Conn } from './gateway.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './logger.js';
@@ -36,6 +36,11 @@ export interface History {
    * `overflow` when there are more than `max`.
    */
   replay(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan>;
+  /**
+   * Optional: every message with `fromSeq` < sequence ≤ `toSeq`, whatever its subject
+   * (one sequential read; used after a NATS outage when a pod has many rooms).
+   */
+  scan?(fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan>;
 }
 
 const decoder = new TextDecoder();
@@ -76,6 +81,10 @@ export class JetStreamHistory implements History {
     return { first: info.state.first_seq, last: info.state.last_seq };
   }
 
+  scan(fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan> {
+    return this.replay([spaceWildcard(this.prefix, 'live')], fromSeq, max, toSeq);
+  }
+
   async replay(subjects: readonly string[], fromSeq: number, max: number, toSeq: number): Promise<ReplayPlan> {
     if (this.direct === undefined) await this.bounds();
     return this.direct ? this.replayDirect(subjects, fromSeq, max, toSeq) : this.replayConsumer(subjects, fromSeq, max, toSeq);
@@ -92,6 +101,7 @@ export class JetStreamHistory implements History {
     const perSubject = await Promise.all(
       subjects.map(async (live) => {
         const subject = toSpace(this.prefix, live, 'n');
+        const wildcard = subject.endsWith('>');
         const out: HistoryMessage[] = [];
         let next = fromSeq + 1;
         while (next <= toSeq && out.length <= max) {
@@ -108,7 +118,7 @@ export class JetStreamHistory implements History {
                 break;
               }
               const text = withSeq(decoder.decode(m.data), m.seq);
-              if (text !== undefined) out.push({ subject: live, seq: m.seq, text });
+              if (text !== undefined) out.push({ subject: wildcard ? toSpace(this.prefix, m.subject, 'live') : live, seq: m.seq, text });
               next = m.seq + 1;
               if (m.pending === 0) done = true;
             }
@@ -437,10 +447,15 @@ export class OutageRecovery {
         else {
           let n = 0;
           if (this.fromSeq < b.last) {
-            const plan = await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages, b.last);
+            // Many rooms: one read of everything stored during the outage beats a request per room.
+            const plan =
+              subjects.length > 16 && this.history.scan
+                ? await this.history.scan(this.fromSeq, this.settings.maxMessages, b.last)
+                : await this.history.replay(subjects, this.fromSeq, this.settings.maxMessages, b.last);
             if (plan.kind === 'overflow') closeAll = `${plan.pending} missed notifications exceed ${this.settings.maxMessages}`;
             else
               for await (const m of plan.messages) {
+                if (this.hub.members(m.subject) === 0) continue;
                 this.hub.inject(m.subject, m.text, m.seq);
                 n++;
               }

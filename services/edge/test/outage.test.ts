@@ -1,3 +1,4 @@
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, SseClient, TestClient, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
 import { metricValue, startTestEdge, TestSource, type TestEdge } from './harness.js';
@@ -25,7 +26,10 @@ async function publishThroughOutage(source: TestSource, sub: string, n: number, 
   return seqs;
 }
 
-describe('NATS restarted while clients stay connected', () => {
+describe.each([
+  ['few rooms: replay per room', 0],
+  ['many rooms: one scan of the stream', 20],
+])('NATS restarted while clients stay connected (%s)', (_name, extraRooms) => {
   let nats: NatsServer;
   let source: TestSource;
   let edge: TestEdge;
@@ -43,6 +47,12 @@ describe('NATS restarted while clients stay connected', () => {
   });
 
   it('loses no notification: the edge replays what it missed, sockets stay open', async () => {
+    const bystanders: TestClient[] = [];
+    for (let i = 0; i < extraRooms; i++) {
+      const b = new TestClient(edge.wsUrl);
+      await b.auth(await mintToken({ sub: `idle${i}`, tid: 'acme' }));
+      bystanders.push(b);
+    }
     const ws = new TestClient(edge.wsUrl);
     await ws.auth(await mintToken({ sub: 'out', tid: 'acme' }));
     const sse = new SseClient(`${edge.url}/sse`, { Authorization: `Bearer ${await mintToken({ sub: 'out', tid: 'acme' })}` });
@@ -68,8 +78,104 @@ describe('NATS restarted while clients stay connected', () => {
     expect(replay).toBeDefined();
     console.log(`replayed after outage: ${String(replay?.replayed)}`);
     expect(await metricValue(edge.internalUrl, 'herald_edge_nats_connected')).toBe(1);
+    expect(bystanders.every((b) => b.notifications().length === 0 && b.closeCode === undefined)).toBe(true);
     ws.close();
     sse.close();
+    bystanders.forEach((b) => b.close());
+  });
+});
+
+/** A TCP proxy between the edge and NATS that can cut the edge off while the publisher keeps going. */
+class CutProxy {
+  private readonly sockets = new Set<Socket>();
+  private cutOff = false;
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: number): Promise<CutProxy> {
+    let proxy: CutProxy | undefined;
+    const server = createServer((client) => {
+      if (proxy!.cutOff) return void client.destroy();
+      const upstream = tcpConnect(target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        proxy!.sockets.add(s);
+        s.on('close', () => proxy!.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    proxy = new CutProxy(server, (server.address() as { port: number }).port);
+    return proxy;
+  }
+
+  cut(): void {
+    this.cutOff = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.cutOff = false;
+  }
+
+  close(): Promise<void> {
+    this.cut();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+describe.each([
+  ['few rooms: replay per room', 0],
+  ['many rooms: one scan of the stream', 20],
+])('edge cut off from NATS while the stream keeps filling (%s)', (_name, extraRooms) => {
+  it('replays exactly what its rooms missed, in order, before going live; sockets stay open', async () => {
+    const nats = await NatsServer.start();
+    const prefix = uniquePrefix();
+    const source = await TestSource.create(nats, prefix);
+    const proxy = await CutProxy.start(nats.port);
+    const edge = await startTestEdge(`nats://127.0.0.1:${proxy.port}`, { HERALD_STREAM_NAME: `S_${prefix}` }, { prefix });
+    try {
+      const bystanders: TestClient[] = [];
+      for (let i = 0; i < extraRooms; i++) {
+        const b = new TestClient(edge.wsUrl);
+        await b.auth(await mintToken({ sub: `idle${i}`, tid: 'acme' }));
+        bystanders.push(b);
+      }
+      const ws = new TestClient(edge.wsUrl);
+      await ws.auth(await mintToken({ sub: 'cut', tid: 'acme', roles: ['admin'] }));
+      const expected = [await source.publish('acme', { kind: 'user', id: 'cut' }, { before: true })];
+      await ws.waitNotifications(1);
+      proxy.cut();
+      await waitFor(() => edge.logs.lines.some((l) => l.msg === 'NATS disconnected'), { what: 'edge cut off' });
+      // Stored while the edge cannot hear: its rooms' messages, and others' it must not deliver.
+      for (let i = 0; i < 5; i++) {
+        expected.push(await source.publish('acme', { kind: 'user', id: 'cut' }, { during: i }));
+        await source.publish('acme', { kind: 'user', id: 'someone-else' }, { during: i });
+        expected.push(await source.publish('acme', { kind: 'tenant' }, { during: i }));
+        await source.publish('beta', { kind: 'tenant' }, { during: i });
+      }
+      expect(ws.notifications()).toHaveLength(1);
+      proxy.restore();
+      const replay = await waitFor(() => edge.logs.lines.find((l) => l.msg === 'replayed notifications missed during the NATS outage'), { timeoutMs: 10_000, what: 'replay' });
+      expect(replay.replayed).toBe(10);
+      expected.push(await source.publish('acme', { kind: 'user', id: 'cut' }, { after: true }));
+      await ws.waitNotifications(expected.length);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(ws.notifications().map((m) => m.seq)).toEqual(expected);
+      expect(ws.closeCode).toBeUndefined();
+      expect(bystanders.every((b) => b.notifications().length === 0 && b.closeCode === undefined)).toBe(true);
+      ws.close();
+      bystanders.forEach((b) => b.close());
+    } finally {
+      await edge.close();
+      await proxy.close();
+      await source.close();
+      await nats.dispose();
+    }
   });
 });
 

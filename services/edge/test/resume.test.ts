@@ -142,6 +142,18 @@ describe.each([
     expect(await refused.closed()).toBe(4502);
   });
 
+  it('a room with nothing after the cursor does not break the resume of the others', async () => {
+    const token = await mintToken({ sub: 'boss', tid: 'acme', roles: ['admin', 'super_admin'] });
+    const from = await source.publish('acme', { kind: 'user', id: 'boss' });
+    const missed = [await source.publish('acme', { kind: 'user', id: 'boss' }, { n: 1 })];
+    const c = new TestClient(edge.wsUrl);
+    expect((await c.auth(token, from)).rooms).toEqual(['user:boss', 'tenant', 'global']);
+    await c.waitNotifications(1);
+    expect(wsSeqs(c)).toEqual(missed);
+    expect(c.closeCode).toBeUndefined();
+    c.close();
+  });
+
   it('a cursor at the end replays nothing and goes live', async () => {
     const last = await source.publish('acme', { kind: 'user', id: 'end' });
     const c = new TestClient(edge.wsUrl);

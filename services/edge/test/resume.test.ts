@@ -154,6 +154,16 @@ describe.each([
     c.close();
   });
 
+  it('a non-browser client resumes with Authorization and Last-Event-ID on the upgrade', async () => {
+    const from = await source.publish('acme', { kind: 'user', id: 'hdr' });
+    const missed = await source.publish('acme', { kind: 'user', id: 'hdr' });
+    const c = new TestClient(edge.wsUrl, { headers: { Authorization: `Bearer ${await mintToken({ sub: 'hdr', tid: 'acme' })}`, 'Last-Event-ID': String(from) } });
+    await c.next('welcome');
+    await c.waitNotifications(1);
+    expect(wsSeqs(c)).toEqual([missed]);
+    c.close();
+  });
+
   it('a cursor at the end replays nothing and goes live', async () => {
     const last = await source.publish('acme', { kind: 'user', id: 'end' });
     const c = new TestClient(edge.wsUrl);

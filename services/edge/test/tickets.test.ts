@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { NatsServer, SseClient, TestClient, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
 import { Revoker, startEdgeProcess, type EdgeProcess } from './cluster.js';
+import { TestSource } from './harness.js';
 
 let nats: NatsServer;
 let prefix: string;
@@ -60,6 +61,22 @@ describe('one-time tickets', () => {
     const again = new TestClient(`${b.wsUrl}?ticket=${t}`);
     await expect(again.open()).rejects.toThrow(/401/);
     c.close();
+  });
+
+  it('a ticket with ?last_event_id= resumes (a browser opening a new EventSource)', async () => {
+    const source = await TestSource.create(nats, prefix);
+    try {
+      const from = await source.publish('acme', { kind: 'user', id: 'tr' });
+      const missed = await source.publish('acme', { kind: 'user', id: 'tr' }, { missed: true });
+      const t = (await ticket(a, await mintToken({ sub: 'tr', tid: 'acme' }))).body.ticket as string;
+      const s = new SseClient(`${b.url}/sse?ticket=${t}&last_event_id=${from}`);
+      expect(await s.response()).toBe(200);
+      const [n] = await s.waitEvents('notification', 1);
+      expect(Number(n!.id)).toBe(missed);
+      s.close();
+    } finally {
+      await source.close();
+    }
   });
 
   it('forged and malformed tickets are refused and logged', async () => {

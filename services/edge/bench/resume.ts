@@ -11,7 +11,7 @@
  * Real nats-server (JetStream, file store), real edge processes, real sockets.
  * Prints one JSON object; writes it to bench-results/resume.json too.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { roomSubject, spaceWildcard, type StoredNotification } from '@herald/protocol';
-import { NatsServer, REPO_ROOT, ServiceProcess, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { NatsServer, REPO_ROOT, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
 
 const env = process.env;
 const STORM = Number(env.BENCH_STORM_CLIENTS ?? 10_000);
@@ -135,10 +135,30 @@ async function publishMany(nc: NatsConnection, prefix: string, subs: string[]): 
   }
 }
 
-async function startEdge(nats: NatsServer, prefix: string): Promise<{ p: ServiceProcess; wsUrl: string; internalUrl: string }> {
+/** Like testkit's ServiceProcess, with extra node flags (BENCH_PROFILE=<dir>: CPU profiles, written when the edge exits on SIGTERM). */
+class EdgeProc {
+  readonly proc: ChildProcess;
+  private readonly exited: Promise<void>;
+  constructor(entry: string, envs: Record<string, string>, args: string[], nodeFlags: string[]) {
+    this.proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(REPO_ROOT, entry), ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...envs },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.exited = new Promise((r) => this.proc.once('exit', () => r()));
+  }
+  async stop(signal: NodeJS.Signals): Promise<void> {
+    this.proc.kill(signal);
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
+
+async function startEdge(nats: NatsServer, prefix: string): Promise<{ p: EdgeProc; wsUrl: string; internalUrl: string }> {
   const port = await freePort();
   const internal = await freePort();
-  const p = new ServiceProcess('services/edge/src/main.ts', {
+  const p = new EdgeProc('services/edge/src/main.ts', {
     HERALD_NATS_URL: nats.url,
     HERALD_SUBJECT_PREFIX: prefix,
     HERALD_STREAM_NAME: `S_${prefix}`,
@@ -154,7 +174,8 @@ async function startEdge(nats: NatsServer, prefix: string): Promise<{ p: Service
     HERALD_UNSUBSCRIBE_DELAY_MS: '5000',
     HERALD_LOG_LEVEL: 'warn',
     ...(env.BENCH_RESUME_CONCURRENCY ? { HERALD_RESUME_CONCURRENCY: env.BENCH_RESUME_CONCURRENCY } : {}),
-  });
+    ...(env.BENCH_PROFILE ? { HERALD_DRAIN_DELAY_S: '0', HERALD_DRAIN_WINDOW_S: '0' } : {}),
+  }, [], env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_PROFILE}`] : []);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/nope`).catch(() => undefined)) !== undefined, { timeoutMs: 30_000 });
   return { p, wsUrl: `ws://127.0.0.1:${port}/ws`, internalUrl: `http://127.0.0.1:${internal}` };
 }
@@ -311,7 +332,7 @@ async function main(): Promise<void> {
     for (const o of others) o.terminate();
   } finally {
     for (const w of workers) w.send({ cmd: 'exit' });
-    await Promise.all(edges.map((e) => e.p.stop('SIGKILL')));
+    await Promise.all(edges.map((e) => e.p.stop(env.BENCH_PROFILE ? 'SIGTERM' : 'SIGKILL')));
     await nc.drain();
     await nats.dispose();
   }

@@ -41,7 +41,7 @@ function setup(history: History, maxMessages = 100) {
   const live: number[] = [];
   const hub = new Hub(bus, { publishWs: () => 0, publishSse: () => 0 }, metrics, pino({ level: 'silent' }), 0);
   hub.join(SUBJECT);
-  const resumer = new Resumer(history, hub, { maxMessages, concurrency: 2, queueMax: 10 }, metrics, pino({ level: 'silent' }), () => bus.flush());
+  const resumer = new Resumer(history, hub, { maxMessages, concurrency: 2, queueMax: 10 }, metrics, pino({ level: 'silent' }));
   const publish = async (seq: number) => {
     await bus.publish(SUBJECT, stored(seq), { [SEQ_HEADER]: String(seq) });
     await bus.flush();

@@ -261,7 +261,6 @@ export class Resumer {
     private readonly settings: ResumeSettings,
     private readonly metrics: EdgeMetrics,
     private readonly log: Logger,
-    private readonly flushBus: () => Promise<void>,
   ) {}
 
   get active(): number {
@@ -273,11 +272,11 @@ export class Resumer {
   }
 
   /**
-   * Stream bounds read after `since` (ms): concurrent resumes whose live subscriptions
-   * were in place before one request was sent share its answer instead of each asking.
+   * Stream bounds requested after `since` (ms): concurrent resumes whose live
+   * subscriptions were sent before one request was share its answer instead of each asking.
    */
   private boundsAfter(since: number): Promise<HistoryBounds> {
-    if (this.boundsReq && this.boundsAt >= since) return this.boundsReq;
+    if (this.boundsReq && this.boundsAt > since) return this.boundsReq;
     this.boundsAt = performance.now();
     const req = this.history!.bounds();
     this.boundsReq = req;
@@ -328,6 +327,7 @@ export class Resumer {
     const untap = this.hub.tap(t.subjects, (text, seq) => {
       if (seq !== undefined) buffer.push({ subject: '', seq, text });
     });
+    const since = performance.now();
     let lastSent = t.cursor;
     const sendOne = (m: HistoryMessage) => {
       if (m.seq <= lastSent) return;
@@ -335,9 +335,9 @@ export class Resumer {
       t.send(m.text, m.seq);
     };
     try {
-      // The server has our SUBs once a round trip comes back: everything stored later arrives live.
-      await this.flushBus();
-      const since = performance.now();
+      // The hub's SUBs for these subjects went out on the connection before this request:
+      // the server handles them first, so everything stored after the bounds it reports
+      // reaches the live buffer. No extra round trip needed.
       const b = await this.boundsAfter(since).catch((err: unknown) => {
         if (isStreamNotFound(err)) return undefined;
         throw err;

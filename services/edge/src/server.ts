@@ -77,7 +77,7 @@ export function createEdge(config: EdgeConfig, deps: EdgeDeps): Edge {
   const history = deps.history ?? (nc ? new JetStreamHistory(nc, config.streamName, config.subjectPrefix) : undefined);
   const flushBus = () => deps.bus.flush();
   const resumeLog = log.child({ component: 'resume' });
-  const resumer = new Resumer(history, hub, { maxMessages: config.resumeMaxMessages, concurrency: config.resumeConcurrency, queueMax: config.resumeQueueMax }, metrics, resumeLog, flushBus);
+  const resumer = new Resumer(history, hub, { maxMessages: config.resumeMaxMessages, concurrency: config.resumeConcurrency, queueMax: config.resumeQueueMax }, metrics, resumeLog);
   gateway.resumer = resumer;
   gateway.tickets = deps.tickets ?? (nc ? undefined : new MemoryTicketStore(config.ticketTtlS * 1000));
   const outage = new OutageRecovery(history, hub, () => gateway.conns, { maxOutageS: config.natsOutageMaxS, maxMessages: config.resumeMaxMessages }, resumeLog, flushBus);

@@ -174,6 +174,7 @@ async function startEdge(nats: NatsServer, prefix: string): Promise<{ p: EdgePro
     HERALD_UNSUBSCRIBE_DELAY_MS: '5000',
     HERALD_LOG_LEVEL: 'warn',
     ...(env.BENCH_RESUME_CONCURRENCY ? { HERALD_RESUME_CONCURRENCY: env.BENCH_RESUME_CONCURRENCY } : {}),
+    ...(env.BENCH_AUTH_CONCURRENCY ? { HERALD_AUTH_CONCURRENCY: env.BENCH_AUTH_CONCURRENCY } : {}),
     ...(env.BENCH_PROFILE ? { HERALD_DRAIN_DELAY_S: '0', HERALD_DRAIN_WINDOW_S: '0' } : {}),
   }, [], env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_PROFILE}`] : []);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/nope`).catch(() => undefined)) !== undefined, { timeoutMs: 30_000 });
@@ -302,10 +303,19 @@ async function main(): Promise<void> {
     const before = [...latencies].sort((a, b) => a - b);
     latencies.length = 0;
     timeline.length = 0;
+    // Is the measuring process itself stalled (CPU starvation) when latencies spike?
+    let lastTick = performance.now();
+    let maxLag = 0;
+    const lagTimer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - lastTick - 10);
+      lastTick = now;
+    }, 10);
     const edgeBefore = await latencyBuckets(edges.map((e) => e.internalUrl));
     const t0 = Date.now();
     const outs = await Promise.all(workers.map((w) => ask(w, { cmd: 'resume' })));
     const edgeAfter = await latencyBuckets(edges.map((e) => e.internalUrl));
+    clearInterval(lagTimer);
     const allLive = Math.max(...outs.map((o) => (o.t0 ?? 0) + (o.lastMs ?? 0) - t0));
     measuring = false;
     streaming = false;
@@ -320,6 +330,7 @@ async function main(): Promise<void> {
       other_rate_per_s: OTHER_RATE,
       latency_before_ms: { n: before.length, p50: pct(before, 0.5), p99: pct(before, 0.99) },
       latency_during_ms: { n: during.length, p50: pct(during, 0.5), p99: pct(during, 0.99), max: during.at(-1) },
+      measuring_process_max_event_loop_lag_ms: Math.round(maxLag),
       edge_histogram_during: { p50: histogramQuantile(edgeBefore, edgeAfter, 0.5), p99: histogramQuantile(edgeBefore, edgeAfter, 0.99) },
     };
     // Worst latency per second of the storm: where the slow deliveries sit.

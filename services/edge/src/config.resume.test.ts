@@ -18,6 +18,7 @@ describe('resume, reauth, revocation and ticket settings', () => {
     expect(c.revocationsBucket).toBe('HERALD_REVOCATIONS');
     expect(c.ticketsBucket).toBe('HERALD_TICKETS');
     expect(c.ticketTtlS).toBe(30);
+    expect(c.authConcurrency).toBe(8);
   });
 
   it('refuses out-of-range values and bucket names NATS would not accept', () => {

@@ -89,6 +89,8 @@ export interface EdgeConfig {
   /** NATS KV bucket for one-time tickets (edges create and consume). */
   readonly ticketsBucket: string;
   readonly ticketTtlS: number;
+  /** Token verifications in flight per pod; more wait their turn (a storm must not starve delivery). */
+  readonly authConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -113,7 +115,7 @@ export const EDGE_KEYS = [
   'UNSUBSCRIBE_DELAY_MS', 'DRAIN_DELAY_S', 'DRAIN_WINDOW_S', 'SHUTDOWN_TIMEOUT_S',
   'LOG_LEVEL', 'TRUST_PROXY', 'TENANT_METRICS', 'TENANT_METRICS_MAX', 'DEMO',
   'RESUME_MAX_MESSAGES', 'RESUME_CONCURRENCY', 'RESUME_QUEUE_MAX', 'NATS_OUTAGE_MAX_S', 'REAUTH_BEFORE_S',
-  'REVOCATIONS_BUCKET', 'TICKETS_BUCKET', 'TICKET_TTL_S',
+  'REVOCATIONS_BUCKET', 'TICKETS_BUCKET', 'TICKET_TTL_S', 'AUTH_CONCURRENCY',
 ] as const;
 
 const BUCKET_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -311,6 +313,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     revocationsBucket: r.str('REVOCATIONS_BUCKET', 'HERALD_REVOCATIONS'),
     ticketsBucket: r.str('TICKETS_BUCKET', 'HERALD_TICKETS'),
     ticketTtlS: r.int('TICKET_TTL_S', 30, 1, 300),
+    authConcurrency: r.int('AUTH_CONCURRENCY', 8, 1, 10_000),
   };
   if (!BUCKET_PATTERN.test(config.revocationsBucket)) r.fail('HERALD_REVOCATIONS_BUCKET must be [A-Za-z0-9_-]{1,64}');
   if (!BUCKET_PATTERN.test(config.ticketsBucket)) r.fail('HERALD_TICKETS_BUCKET must be [A-Za-z0-9_-]{1,64}');

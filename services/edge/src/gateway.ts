@@ -128,9 +128,21 @@ export class Gateway {
     return { code, status };
   }
 
-  /** Verify a token and check it against the revocation list; failures are logged with their real reason and counted. */
+  private verifying = 0;
+  private readonly verifyQueue: Array<() => void> = [];
+
+  /**
+   * Verify a token and check it against the revocation list; failures are logged with
+   * their real reason and counted. At most AUTH_CONCURRENCY verifications run at once,
+   * the next one starting from a fresh turn of the event loop: in a reconnect storm,
+   * thousands of signature checks completing together would otherwise hold up live
+   * fan-out for seconds (docs/benchmarks.md, Resume).
+   */
   async authenticate(conn: Conn, token: string): Promise<AuthOutcome> {
     let identity: Identity;
+    // A waiter is handed the slot of the verification that finishes (never over the limit).
+    if (this.verifying >= this.config.authConcurrency) await new Promise<void>((r) => this.verifyQueue.push(r));
+    else this.verifying++;
     try {
       identity = await this.auth.verify(token);
     } catch (err) {
@@ -139,6 +151,10 @@ export class Gateway {
       if (!(err instanceof AuthError)) this.log.error({ err }, 'unexpected token verification error');
       this.metrics.failures.inc({ transport: conn.transport, reason: 'auth_failed' });
       return 'AUTH_FAILED';
+    } finally {
+      const next = this.verifyQueue.shift();
+      if (next) setImmediate(next);
+      else this.verifying--;
     }
     return this.checkRevoked(conn, identity);
   }

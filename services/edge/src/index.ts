@@ -10,5 +10,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './server.js';
 export * from './resume.js';
+export * from './jetstream-history.js';
+export * from './outage.js';
 export * from './revocations.js';
 export * from './tickets.js';

@@ -92,19 +92,20 @@ export class KvTicketStore implements TicketStore {
     const e = await this.kv.get(key);
     if (!e) return { reason: 'unknown' };
     if (e.operation !== 'PUT') return { reason: 'used' };
-    try {
-      await this.kv.delete(key, { previousSeq: e.revision });
-    } catch {
-      // Another edge deleted it first (wrong last sequence): it was used there.
-      return { reason: 'used' };
-    }
     let stored: StoredIdentity;
     try {
       stored = JSON.parse(new TextDecoder().decode(e.value)) as StoredIdentity;
     } catch {
       return { reason: 'malformed' };
     }
+    // Expired but not yet removed by the bucket's TTL: refuse without spending it.
     if (typeof stored.until !== 'number' || stored.until <= Date.now()) return { reason: 'expired' };
+    try {
+      await this.kv.delete(key, { previousSeq: e.revision });
+    } catch {
+      // Another edge deleted it first (wrong last sequence): it was used there.
+      return { reason: 'used' };
+    }
     const identity = fromStored(stored);
     return identity ? { identity } : { reason: 'malformed' };
   }

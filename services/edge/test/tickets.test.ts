@@ -112,7 +112,7 @@ describe('one-time tickets', () => {
       await waitFor(() => Date.now() - issued > 1_200, { timeoutMs: 3_000, what: 'ticket lifetime over' });
       const s = new SseClient(`${e.url}/sse?ticket=${r.body.ticket as string}`);
       expect(await s.response()).toBe(401);
-      await waitFor(() => ticketRefusals(e, 'expired') + ticketRefusals(e, 'unknown') === 1, { what: 'expiry logged' });
+      await waitFor(() => ticketRefusals(e, 'expired') + ticketRefusals(e, 'unknown') === 1, { what: `expiry logged: ${JSON.stringify(e.p.logs().filter((l) => l.event === 'security' || l.level === 'error'))}` });
     } finally {
       await e.stop();
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsServer, SseClient, TestClient, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
-import { metricValue } from './harness.js';
+import { metricValue, TestSource } from './harness.js';
 import { Revoker, startEdgeProcess, type EdgeProcess } from './cluster.js';
 
 let nats: NatsServer;
@@ -50,6 +50,14 @@ describe('revocation across edges', () => {
     expect(sseHit.events.at(-1)).toMatchObject({ event: 'error' });
     expect(JSON.parse(sseHit.events.at(-1)!.data)).toMatchObject({ code: 'REVOKED' });
     expect(bystanders.every((c) => c.closeCode === undefined)).toBe(true);
+    // ... and keep receiving.
+    const source = await TestSource.create(nats, prefix);
+    try {
+      await source.publish('acme', { kind: 'user', id: 'other' }, { still: true });
+      await bystanders[1]!.waitNotifications(1);
+    } finally {
+      await source.close();
+    }
 
     // The same tokens are refused at connect, on both edges and both transports.
     for (const e of [a, b]) {

@@ -88,6 +88,17 @@ describe('Resumer', () => {
     expect(s.events).toEqual(['ready', 'gap', 'live']);
   });
 
+  it('bounds the live buffer: past maxMessages buffered during the replay, gap at the hole, then live', async () => {
+    let publish: (seq: number) => Promise<void> = async () => undefined;
+    const h = new ScriptedHistory({ first: 1, last: 11 }, [11], async () => {
+      for (let seq = 12; seq <= 16; seq++) await publish(seq);
+    });
+    const s = setup(h, 3);
+    publish = s.publish;
+    expect(await s.resumer.resume(s.target(10))).toBe('limit');
+    expect(s.events).toEqual(['ready', '11', '12', '13', '14', 'gap', 'live']);
+  });
+
   it('refuses a cursor beyond the last sequence before answering the client', async () => {
     const s = setup(new ScriptedHistory({ first: 1, last: 9 }, []));
     await expect(s.resumer.resume(s.target(10))).rejects.toBeInstanceOf(BadCursorError);

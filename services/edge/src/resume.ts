@@ -167,9 +167,14 @@ export class Resumer {
       return 'gap';
     }
     // Buffer live messages for this connection from now on; the subscriptions already exist.
+    // Bounded: a very busy room during a slow replay must not grow it without limit;
+    // past the bound the rest is dropped and the client is told (gap) at that point.
     const buffer: HistoryMessage[] = [];
+    let overflowed = false;
     const untap = this.hub.tap(t.subjects, (text, seq) => {
-      if (seq !== undefined) buffer.push({ subject: '', seq, text });
+      if (seq === undefined) return;
+      if (buffer.length >= this.settings.maxMessages) overflowed = true;
+      else buffer.push({ subject: '', seq, text });
     });
     const since = performance.now();
     let lastSent = t.cursor;
@@ -224,6 +229,10 @@ export class Resumer {
       if (t.conn.closed) return 'aborted';
       // Synchronous from here: no bus message can be handled between the last buffered send and goLive.
       for (const m of buffer) sendOne(m);
+      if (overflowed) {
+        t.gap();
+        result = 'limit';
+      }
       untap();
       t.goLive();
       return result;

@@ -362,5 +362,6 @@ export class Gateway {
   stop(): void {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = undefined;
+    this.revocations?.stop();
   }
 }

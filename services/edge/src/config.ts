@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tracingEnabled } from '@herald/telemetry';
 
 /**
  * Edge configuration: one pure function from the environment to a frozen, validated
@@ -74,6 +75,8 @@ export interface EdgeConfig {
   readonly tenantMetrics: boolean;
   readonly tenantMetricsMax: number;
   readonly demo: boolean;
+  /** OTLP tracing on (standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set). */
+  readonly tracing: boolean;
   /** Resume: most notifications one resume replays before it sends `gap` instead. */
   readonly resumeMaxMessages: number;
   /** Resume replays running at once per pod; the rest queue (FIFO). */
@@ -287,7 +290,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     idleTimeoutS,
     sseHeartbeatS: r.int('SSE_HEARTBEAT_S', 15, 1, 300),
     maxPayload: r.int('MAX_PAYLOAD', 16_384, 512, 1_048_576),
-    maxBackpressure: r.int('MAX_BACKPRESSURE', 1_048_576, 4_096, 64 * 1_048_576),
+    maxBackpressure: r.int('MAX_BACKPRESSURE', 1_048_576, 65_536, 64 * 1_048_576),
     slowConsumerCheckMs: r.int('SLOW_CONSUMER_CHECK_MS', 500, 10, 60_000),
     msgRate: r.num('MSG_RATE', 10, 0.1, 10_000),
     msgBurst: r.int('MSG_BURST', 20, 1, 100_000),
@@ -305,6 +308,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     tenantMetrics: r.bool('TENANT_METRICS', false),
     tenantMetricsMax: r.int('TENANT_METRICS_MAX', 50, 1, 10_000),
     demo,
+    tracing: tracingEnabled(env),
     resumeMaxMessages: r.int('RESUME_MAX_MESSAGES', 10_000, 1, 1_000_000),
     resumeConcurrency: r.int('RESUME_CONCURRENCY', 16, 1, 10_000),
     resumeQueueMax: r.int('RESUME_QUEUE_MAX', 20_000, 0, 1_000_000),

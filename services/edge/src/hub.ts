@@ -16,8 +16,17 @@ interface Entry {
   unsubTimer: NodeJS.Timeout | undefined;
 }
 
+export interface HubHooks {
+  /** After a bus message was handed to this pod's sockets (tracing). */
+  delivered?: (m: BusMessage, recipients: number) => void;
+  /** Tenant of a room subject, for per-tenant series (only when HERALD_TENANT_METRICS is on). */
+  tenantOf?: (subject: string) => string | undefined;
+}
+
 const decoder = new TextDecoder();
 const ENVELOPE_START = '{"type":"notification"';
+
+export type Tap = (text: string, seq: number | undefined) => void;
 
 /**
  * Room membership per pod. Holds one bus subscription per subject that has local
@@ -26,8 +35,6 @@ const ENVELOPE_START = '{"type":"notification"';
  * does the same). Each bus message is turned into client bytes once and handed to
  * the fan-out once: the per-socket loop is uWS's, in C++.
  */
-export type Tap = (text: string, seq: number | undefined) => void;
-
 export class Hub {
   private readonly entries = new Map<string, Entry>();
   private lastSeq = 0;
@@ -42,6 +49,7 @@ export class Hub {
     private readonly metrics: EdgeMetrics,
     private readonly log: Logger,
     private readonly unsubscribeDelayMs: number,
+    private readonly hooks: HubHooks = {},
   ) {}
 
   /** The highest stream sequence delivered by this pod (for replay after a NATS outage). */
@@ -164,23 +172,31 @@ export class Hub {
       return;
     }
     const text = m.seq === undefined ? body : `${body.slice(0, -1)},"seq":${m.seq}}`;
-    this.fanoutText(m.subject, text, m.seq);
+    const recipients = this.fanoutText(m.subject, text, m.seq);
+    this.hooks.delivered?.(m, recipients);
   }
 
-  private fanoutText(subject: string, text: string, seq: number | undefined): void {
+  /** Hand one envelope to the transports and taps; returns how many sockets it reached. */
+  private fanoutText(subject: string, text: string, seq: number | undefined): number {
     if (seq !== undefined && seq > this.lastSeq) this.lastSeq = seq;
     const ws = this.fanout.publishWs(subject, text);
     const sse = this.fanout.publishSse(subject, text, seq);
     if (ws) this.metrics.delivered.inc({ transport: 'ws' }, ws);
     if (sse) this.metrics.delivered.inc({ transport: 'sse' }, sse);
+    const tenants = this.metrics.tenant;
+    if (tenants && ws + sse > 0) {
+      const tenant = this.hooks.tenantOf?.(subject);
+      if (tenant) tenants.delivered.inc({ tenant: tenants.label(tenant) }, ws + sse);
+    }
     const taps = this.taps.get(subject);
     if (taps) for (const t of taps) t(text, seq);
     if (ws + sse === 0 && !taps) {
       this.metrics.dropped.inc({ reason: 'no_members' });
-      return;
+      return 0;
     }
     const ts = publishTime(text);
     if (ts !== undefined) this.metrics.latency.observe(Math.max(0, Date.now() - ts) / 1000);
+    return ws + sse;
   }
 
   /** Cancel pending unsubscribes and drop every subscription (shutdown). */

@@ -6,6 +6,7 @@ import { NatsBus } from './bus/nats.js';
 import type { Bus } from './bus/bus.js';
 import { createEdge, startEdge } from './server.js';
 import { makeShutdown } from './lifecycle.js';
+import { startTracing } from '@herald/telemetry';
 
 async function main(): Promise<void> {
   let config;
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
     return;
   }
+  const tracing = await startTracing(process.env, 'herald-edge');
   const log = createLogger(config.logLevel, 'edge');
   let bus: Bus;
   if (config.nats.url) {
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
     bus = new MemoryBus();
   }
   const edge = createEdge(config, { bus, log, routes: config.demo ? (await import('./demo.js')).demoRoutes() : undefined });
-  const shutdown = makeShutdown(edge, { exit: (code) => process.exit(code) });
+  const shutdown = makeShutdown(edge, { exit: (code) => process.exit(code), ...(tracing ? { flush: () => tracing.shutdown() } : {}) });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
   await startEdge(edge);
 }

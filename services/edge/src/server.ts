@@ -7,6 +7,8 @@ import { NatsBus } from './bus/nats.js';
 import type { EdgeConfig } from './config.js';
 import { Gateway } from './gateway.js';
 import { Hub } from './hub.js';
+import { traceDelivery } from './tracing.js';
+import { tenantOfSubject } from '@herald/protocol';
 import { startInternalServer } from './internal.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type EdgeMetrics } from './metrics.js';
@@ -72,6 +74,10 @@ export function createEdge(config: EdgeConfig, deps: EdgeDeps): Edge {
     metrics,
     log.child({ component: 'hub' }),
     config.unsubscribeDelayMs,
+    {
+      ...(config.tracing ? { delivered: (m, n) => traceDelivery(m, n, config.subjectPrefix) } : {}),
+      tenantOf: (subject) => tenantOfSubject(config.subjectPrefix, subject),
+    },
   );
   const revocations = new RevocationList(log.child({ component: 'revocations' }));
   const gateway = new Gateway(config, deps.authenticator ?? createAuthenticator(config.jwt), hub, metrics, log.child({ component: 'gateway' }), revocations);

@@ -11,6 +11,7 @@ import {
   roomSubject,
   shouldReconnect,
   spaceWildcard,
+  tenantOfSubject,
   toSpace,
 } from './index.js';
 
@@ -34,6 +35,13 @@ describe('subjects', () => {
   it('rejects a bad prefix', () => {
     expect(() => roomSubject('her ald', 'live', 't', { kind: 'tenant' })).toThrow(InvalidSubjectError);
     expect(() => spaceWildcard('a.>', 'n')).toThrow(InvalidSubjectError);
+  });
+
+  it('reads the tenant back from a room subject', () => {
+    expect(tenantOfSubject('herald', roomSubject('herald', 'live', 'acme', { kind: 'user', id: '1' }))).toBe('acme');
+    expect(tenantOfSubject('a.b', roomSubject('a.b', 'n', 't-2', { kind: 'tenant' }))).toBe('t-2');
+    expect(tenantOfSubject('herald', 'herald.live.global')).toBeUndefined();
+    expect(tenantOfSubject('herald', 'other.live.t.acme.all')).toBeUndefined();
   });
 
   it('maps between spaces', () => {

@@ -60,3 +60,14 @@ export function toSpace(prefix: string, subject: string, space: SubjectSpace): s
 export function controlSubject(prefix: string, name: 'revocations'): string {
   return `${checkPrefix(prefix)}.ctl.${name}`;
 }
+
+/** The tenant a room subject belongs to (`<prefix>.<space>.t.<tenant>.…`), or undefined (global, foreign). */
+export function tenantOfSubject(prefix: string, subject: string): string | undefined {
+  for (const space of ['live', 'n'] as const) {
+    const head = `${prefix}.${space}.t.`;
+    if (!subject.startsWith(head)) continue;
+    const end = subject.indexOf('.', head.length);
+    return end < 0 ? undefined : subject.slice(head.length, end);
+  }
+  return undefined;
+}

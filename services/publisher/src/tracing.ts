@@ -1,22 +1,12 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
-export interface Tracing {
-  shutdown(): Promise<void>;
-}
+import { startTracing as start, type Tracing } from '@herald/telemetry';
 
-/**
- * Start the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set. The
- * exporter, protocol (http/json, http/protobuf, grpc) and batching come from the
- * standard OTEL_* variables. Call before building the publisher; returns undefined
- * (tracing off, zero cost) otherwise.
- */
-export async function startTracing(env: Record<string, string | undefined>): Promise<Tracing | undefined> {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
-  // Loaded only when enabled: the SDK is large and costs start-up time and memory.
-  const { NodeSDK } = await import('@opentelemetry/sdk-node');
-  const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? 'herald-publisher', instrumentations: [], resourceDetectors: [] });
-  sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+export type { Tracing };
+
+/** The publisher's tracing (service name `herald-publisher`); see @herald/telemetry. */
+export function startTracing(env: Record<string, string | undefined>): Promise<Tracing | undefined> {
+  return start(env, 'herald-publisher');
 }
 
 const tracer = trace.getTracer('herald-publisher');

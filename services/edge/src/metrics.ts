@@ -2,6 +2,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type Transport = 'ws' | 'sse';
 
+const TRANSPORTS: readonly Transport[] = ['ws', 'sse'];
+/** The label values the edge uses; listed so every series starts at 0. */
+export const FAILURE_REASONS = ['auth_failed', 'auth_timeout', 'origin', 'rate_limited', 'over_capacity', 'bad_message', 'message_too_big'] as const;
+export const CLOSE_REASONS = ['client', 'abnormal', 'shutdown', 'slow_consumer', 'rate_limited', 'token_expired', 'revoked', 'forbidden', 'bad_message', 'message_too_big'] as const;
+export const DROP_REASONS = ['slow_consumer', 'no_members', 'malformed'] as const;
+export const RESUME_RESULTS = ['ok', 'gap', 'limit', 'bad_cursor', 'error', 'rejected', 'aborted', 'unavailable'] as const;
+export const SECURITY_KINDS = ['auth_failed', 'auth_timeout', 'origin_rejected', 'rate_limited', 'over_capacity', 'forbidden', 'bad_message', 'message_too_big', 'slow_consumer', 'revoked'] as const;
+
 /** Every edge metric, registered in one place on a registry of its own. */
 export function createMetrics(opts: { tenantMetrics: boolean; tenantMetricsMax: number }) {
   const registry = new Registry();
@@ -31,6 +39,19 @@ export function createMetrics(opts: { tenantMetrics: boolean; tenantMetricsMax: 
     resumes: new Counter({ name: 'herald_edge_resumes_total', help: 'Resume requests, by result', labelNames: ['result'], registers: [registry] }),
     tenant: opts.tenantMetrics ? tenantSeries(registry, opts.tenantMetricsMax) : undefined,
   };
+  // Series exist from the start at 0: Prometheus cannot see the increment that creates a
+  // series, so without this the first failures after a restart would never alert.
+  for (const transport of TRANSPORTS) {
+    m.connections.set({ transport }, 0);
+    m.attempts.inc({ transport }, 0);
+    m.opened.inc({ transport }, 0);
+    m.delivered.inc({ transport }, 0);
+    for (const reason of FAILURE_REASONS) m.failures.inc({ transport, reason }, 0);
+    for (const reason of CLOSE_REASONS) m.closed.inc({ transport, reason }, 0);
+  }
+  for (const reason of DROP_REASONS) m.dropped.inc({ reason }, 0);
+  for (const kind of SECURITY_KINDS) m.security.inc({ kind }, 0);
+  for (const result of RESUME_RESULTS) m.resumes.inc({ result }, 0);
   m.ready.set(0);
   m.draining.set(0);
   m.natsConnected.set(0);

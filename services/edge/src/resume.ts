@@ -1,7 +1,7 @@
 import type { Conn } from './gateway.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './logger.js';
-import type { EdgeMetrics } from './metrics.js';
+import type { EdgeMetrics, RESUME_RESULTS } from './metrics.js';
 
 export interface HistoryMessage {
   /** Subject in the `live` space, as connections join it. */
@@ -76,7 +76,7 @@ export interface ResumeTarget {
   goLive(): void;
 }
 
-export type ResumeResult = 'ok' | 'gap' | 'limit' | 'bad_cursor' | 'error' | 'rejected' | 'aborted' | 'unavailable';
+export type ResumeResult = (typeof RESUME_RESULTS)[number];
 
 export interface ResumeSettings {
   readonly maxMessages: number;

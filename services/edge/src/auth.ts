@@ -88,6 +88,9 @@ function classify(err: unknown): AuthError {
   return new AuthError('malformed', 'token could not be verified', { cause: err });
 }
 
+/** Shared by every identity without a rooms claim: most connections, no Set each. */
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
 function toIdentity(p: JWTPayload, s: JwtSettings): Identity {
   const sub = p.sub;
   const tenant = p[s.tenantClaim];
@@ -99,12 +102,14 @@ function toIdentity(p: JWTPayload, s: JwtSettings): Identity {
   else if (Array.isArray(rolesRaw)) roles = rolesRaw.filter((r): r is string => typeof r === 'string');
   else if (rolesRaw !== undefined) throw new AuthError('claims', `${s.rolesClaim} must be a list`);
   const roomsRaw = p[s.roomsClaim];
-  const granted = new Set<string>();
+  let granted: ReadonlySet<string> = NO_ROOMS;
   if (roomsRaw !== undefined) {
+    const set = new Set<string>();
+    granted = set;
     if (!Array.isArray(roomsRaw) || roomsRaw.length > 256) throw new AuthError('claims', `${s.roomsClaim} must be a list of at most 256 names`);
     for (const r of roomsRaw) {
       if (!isValidId(r)) throw new AuthError('identifier', `${s.roomsClaim} holds an invalid room name`);
-      granted.add(r);
+      set.add(r);
     }
   }
   return {

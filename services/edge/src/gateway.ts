@@ -29,10 +29,18 @@ export interface Conn extends BucketState {
   reauthSlot?: number;
   /** True while a resume replays: live fan-out is not attached yet. */
   resuming?: boolean;
-  /** Transport-specific close: sends the code/text the protocol defines. */
-  end(code: CloseCodeName): void;
-  /** Transport-specific `{"type":"reauth","expires_in_s":…}` (WS message, SSE event). */
-  reauth?(expiresInS: number): void;
+  /**
+   * The transport's operations on this connection. A shared object per transport, not
+   * closures per connection: at 100,000 connections per pod, closures cost megabytes.
+   */
+  readonly ops: ConnOps;
+}
+
+export interface ConnOps {
+  /** Close with the code/text the protocol defines. */
+  end(conn: Conn, code: CloseCodeName): void;
+  /** Send `{"type":"reauth","expires_in_s":…}` (WS message, SSE event). */
+  reauth(conn: Conn, expiresInS: number): void;
 }
 
 /** What token verification gave: an identity, or the code to refuse with. */
@@ -200,7 +208,7 @@ export class Gateway {
       if (conn.closed || !id || !revokes(r, id, now)) continue;
       this.security('revoked', `connection closed: revoked by ${r.kind}`, { ip: conn.ip, identity: id, conn: conn.id, transport: conn.transport });
       conn.closeReason = 'revoked';
-      conn.end('REVOKED');
+      conn.ops.end(conn, 'REVOKED');
       n++;
     }
     this.log.info({ kind: r.kind, tenant: r.tenant, closed: n }, 'revocation applied');
@@ -345,7 +353,7 @@ export class Gateway {
       for (const conn of set) {
         conn.reauthSlot = 0;
         if (conn.closed || !conn.identity) continue;
-        conn.reauth?.(Math.max(0, conn.identity.exp - nowS));
+        conn.ops.reauth(conn, Math.max(0, conn.identity.exp - nowS));
       }
     }
     for (const [slot, set] of this.expiry) {
@@ -354,7 +362,7 @@ export class Gateway {
       for (const conn of set) {
         if (conn.closed) continue;
         conn.closeReason = 'token_expired';
-        conn.end('TOKEN_EXPIRED');
+        conn.ops.end(conn, 'TOKEN_EXPIRED');
       }
     }
   }

@@ -52,6 +52,9 @@ export class Hub {
     private readonly hooks: HubHooks = {},
   ) {}
 
+  /** One handler for every subject (a closure per subject would cost memory per room). */
+  private readonly onBusMessage = (m: BusMessage): void => this.deliver(m);
+
   /** The highest stream sequence delivered by this pod (for replay after a NATS outage). */
   get lastDeliveredSeq(): number {
     return this.lastSeq;
@@ -126,7 +129,7 @@ export class Hub {
       e.unsubTimer = undefined;
     }
     if (!e.sub) {
-      e.sub = this.bus.subscribe(subject, (m) => this.deliver(m));
+      e.sub = this.bus.subscribe(subject, this.onBusMessage);
       this.metrics.natsSubscriptions.inc();
     }
   }

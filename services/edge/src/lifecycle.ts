@@ -67,7 +67,7 @@ async function closeInBatches(edge: Edge, windowMs: number): Promise<void> {
     for (const conn of conns.slice(i, i + size)) {
       if (!conn.closed) {
         conn.closeReason = 'shutdown';
-        conn.end('SHUTDOWN');
+        conn.ops.end(conn, 'SHUTDOWN');
       }
     }
     if (i + size < conns.length) await sleep(step * (0.5 + Math.random()));

@@ -89,7 +89,7 @@ export class OutageRecovery {
       for (const c of [...this.conns()]) {
         if (c.closed || c.subjects.length === 0) continue;
         c.closeReason = 'nats_outage';
-        c.end('SHUTDOWN');
+        c.ops.end(c, 'SHUTDOWN');
       }
       return;
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, headers as natsHeaders, type ConnectionOptions, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, headers as natsHeaders, type ConnectionOptions, type NatsConnection, type Msg } from '@nats-io/transport-node';
 import type { NatsSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Bus, BusHandler, BusStatus, BusSubscription } from './bus.js';
@@ -42,6 +42,7 @@ export class NatsBus implements Bus {
   readonly kind = 'nats' as const;
   private readonly listeners: Array<(s: BusStatus) => void> = [];
   private connected = true;
+  private readonly callbacks = new WeakMap<BusHandler, (err: Error | null, m: Msg) => void>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -93,25 +94,32 @@ export class NatsBus implements Bus {
   }
 
   subscribe(subject: string, handler: BusHandler): BusSubscription {
-    const sub: Subscription = this.nc.subscribe(subject, {
-      callback: (err, m) => {
-        if (err) {
-          this.log.error({ err: String(err), subject }, 'NATS subscription error');
-          return;
-        }
-        const h = m.headers;
-        let seq: number | undefined;
-        let map: Map<string, string> | undefined;
-        if (h) {
-          map = new Map();
-          for (const [k, v] of h) if (v[0] !== undefined) map.set(k, v[0]);
-          const s = h.get(SEQ_HEADER);
-          if (s) seq = Number(s);
-        }
-        handler({ subject: m.subject, data: m.data, seq, headers: map });
-      },
-    });
-    return { unsubscribe: () => sub.unsubscribe() };
+    // nats.js Subscriptions already have unsubscribe(); no wrapper object per subject.
+    return this.nc.subscribe(subject, { callback: this.callbackFor(handler) });
+  }
+
+  /** One nats.js callback per handler, shared by all its subjects (the hub has one handler for thousands). */
+  private callbackFor(handler: BusHandler): (err: Error | null, m: Msg) => void {
+    let cb = this.callbacks.get(handler);
+    if (cb) return cb;
+    cb = (err, m) => {
+      if (err) {
+        this.log.error({ err: String(err), subject: m?.subject }, 'NATS subscription error');
+        return;
+      }
+      const h = m.headers;
+      let seq: number | undefined;
+      let map: Map<string, string> | undefined;
+      if (h) {
+        map = new Map();
+        for (const [k, v] of h) if (v[0] !== undefined) map.set(k, v[0]);
+        const s = h.get(SEQ_HEADER);
+        if (s) seq = Number(s);
+      }
+      handler({ subject: m.subject, data: m.data, seq, headers: map });
+    };
+    this.callbacks.set(handler, cb);
+    return cb;
   }
 
   async publish(subject: string, data: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void> {

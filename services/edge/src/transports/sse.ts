@@ -1,7 +1,7 @@
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ERRORS, type CloseCodeName, type ErrorCodeName } from '@herald/protocol';
 import type { Identity } from '../auth.js';
-import type { Conn, Gateway } from '../gateway.js';
+import type { Conn, ConnOps, Gateway } from '../gateway.js';
 import { isIdentity, newConnId } from '../gateway.js';
 import { BadCursorError } from '../resume.js';
 import { bearer, corsHeaders, readRequest, statusLine, writeError } from './http.js';
@@ -20,7 +20,7 @@ interface SseConn extends Conn {
  * Server-Sent Events: `GET /sse` with `Authorization: Bearer`. Proxy-safe headers,
  * comment heartbeats, `id:` = stream sequence on every notification.
  */
-export class SseTransport {
+export class SseTransport implements ConnOps {
   /** Subject → SSE members (WebSocket members live in uWS topics instead). */
   private readonly members = new Map<string, Set<SseConn>>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -79,8 +79,7 @@ export class SseTransport {
       pending: 0,
       congested: false,
       started: false,
-      end: (code) => this.end(conn, code),
-      reauth: (expiresInS) => conn.started && this.write(conn, `event: reauth\ndata: ${JSON.stringify({ type: 'reauth', expires_in_s: expiresInS })}\n\n`),
+      ops: this,
     };
     this.gw.conns.add(conn);
     res.onAborted(() => {
@@ -263,7 +262,13 @@ export class SseTransport {
   }
 
   /** End a stream with a final event naming why. */
-  end(conn: SseConn, code: CloseCodeName): void {
+  reauth(c: Conn, expiresInS: number): void {
+    const conn = c as SseConn;
+    if (conn.started) this.write(conn, `event: reauth\ndata: ${JSON.stringify({ type: 'reauth', expires_in_s: expiresInS })}\n\n`);
+  }
+
+  end(c: Conn, code: CloseCodeName): void {
+    const conn = c as SseConn;
     if (conn.closed) return;
     conn.closeReason ??= code.toLowerCase();
     const info = (ERRORS as Record<string, { message: string }>)[code];

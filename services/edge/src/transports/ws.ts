@@ -1,6 +1,6 @@
 import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
 import { CloseCode, ERRORS, parseClientMessage, type CloseCodeName, type ErrorCodeName } from '@herald/protocol';
-import type { Conn, Gateway } from '../gateway.js';
+import type { Conn, ConnOps, Gateway } from '../gateway.js';
 import { isIdentity, newConnId } from '../gateway.js';
 import type { Identity } from '../auth.js';
 import { BadCursorError } from '../resume.js';
@@ -41,7 +41,7 @@ const HARD_LIMIT_FACTOR = 8;
  * the upgrade), rooms as uWS topics so a room message is one `app.publish`, limits on
  * frame size, inbound rate and send-buffer backpressure.
  */
-export class WsTransport {
+export class WsTransport implements ConnOps {
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -104,8 +104,7 @@ export class WsTransport {
       authPending: false,
       cursor: undefined,
       requestedRooms: [],
-      end: (code) => this.end(conn, code),
-      reauth: (expiresInS) => conn.ws?.send(JSON.stringify({ type: 'reauth', expires_in_s: expiresInS })),
+      ops: this,
     };
     const params = new URLSearchParams(info.query);
     const ticket = params.get('ticket');
@@ -302,7 +301,12 @@ export class WsTransport {
     this.end(conn, code);
   }
 
-  private end(conn: WsConn, code: CloseCodeName): void {
+  reauth(conn: Conn, expiresInS: number): void {
+    (conn as WsConn).ws?.send(JSON.stringify({ type: 'reauth', expires_in_s: expiresInS }));
+  }
+
+  end(c: Conn, code: CloseCodeName): void {
+    const conn = c as WsConn;
     if (conn.closed || !conn.ws) return;
     conn.closeReason ??= code.toLowerCase();
     const text = (ERRORS as Record<string, { message: string }>)[code]?.message ?? '';

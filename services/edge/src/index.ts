@@ -14,3 +14,4 @@ export * from './jetstream-history.js';
 export * from './outage.js';
 export * from './revocations.js';
 export * from './tickets.js';
+export { demoRoutes } from './demo.js';

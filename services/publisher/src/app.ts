@@ -1,3 +1,4 @@
+import type { RevocationSink } from './routes/revocations.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,8 @@ export interface AppDeps extends PublishDeps {
   readonly log: Logger;
   readonly verify: ServiceTokenVerifier;
   readonly metrics: PublisherMetrics;
+  /** Where revocations go; default KV + broadcast on NATS. */
+  readonly revocations?: RevocationSink;
 }
 
 /** What a route needs from the app: authentication and the refusal path. */

@@ -60,6 +60,8 @@ export interface PublisherConfig {
   };
   readonly publishTimeoutMs: number;
   readonly retryAfterS: number;
+  /** NATS KV bucket for revocations; must match the edges' HERALD_REVOCATIONS_BUCKET. */
+  readonly revocationsBucket: string;
   readonly drainDelayS: number;
   readonly shutdownTimeoutS: number;
   /** True when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set: spans are exported and traceparent injected. */
@@ -84,7 +86,7 @@ const KNOWN = new Set([
   'BODY_LIMIT', 'BATCH_BODY_LIMIT', 'BATCH_MAX', 'DATA_MAX_DEPTH', 'DATA_MAX_KEYS', 'DATA_MAX_BYTES',
   'SANITIZE_ALLOWED_TAGS', 'SANITIZE_ALLOWED_ATTRIBUTES',
   'TENANT_RATE', 'TENANT_BURST', 'TENANT_RATE_OVERRIDES',
-  'PUBLISH_TIMEOUT_MS', 'RETRY_AFTER_S', 'DRAIN_DELAY_S', 'SHUTDOWN_TIMEOUT_S',
+  'PUBLISH_TIMEOUT_MS', 'RETRY_AFTER_S', 'REVOCATIONS_BUCKET', 'DRAIN_DELAY_S', 'SHUTDOWN_TIMEOUT_S',
 ].map((k) => `HERALD_${k}`));
 
 /** HERALD_* variables set for other tools (the Makefile exports HERALD_TOOLS), not settings. */
@@ -267,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): PublisherCo
     rateLimit: { default: rateDefault, overrides },
     publishTimeoutMs: int('PUBLISH_TIMEOUT_MS', 5_000, 100, 60_000),
     retryAfterS: int('RETRY_AFTER_S', 2, 1, 3600),
+    revocationsBucket: str('REVOCATIONS_BUCKET', 'HERALD_REVOCATIONS')!,
     drainDelayS,
     shutdownTimeoutS: int('SHUTDOWN_TIMEOUT_S', drainDelayS + 25, 1, 3600),
     tracing: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),

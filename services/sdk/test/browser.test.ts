@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { loadConfig as loadPublisherConfig, startPublisher, type Publisher } from '@herald/publisher';
 import { freePort, mintServiceToken, NatsServer, TEST_ISSUER, TEST_SECRET, uniquePrefix, waitFor } from '@herald/testkit';
-import { demoRoutes } from '../../edge/src/demo.js';
+import { demoRoutes } from '@herald/edge';
 import { launchChromium } from './chromium.js';
 import { startTestEdge, type RunningEdge } from './harness.js';
 

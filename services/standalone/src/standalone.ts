@@ -1,7 +1,7 @@
 import { createEdge, createLogger, makeShutdown, MemoryBus, startEdge, type Edge, type Logger } from '@herald/edge';
 import { startPublisher, type Publisher, type RevocationSink } from '@herald/publisher';
 import { controlSubject } from '@herald/protocol';
-import { demoRoutes } from '../../edge/src/demo.js';
+import { demoRoutes } from '@herald/edge';
 import type { StandaloneConfig } from './config.js';
 import { MemoryHistory, MemoryPublishBus } from './history.js';
 

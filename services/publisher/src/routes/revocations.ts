@@ -125,7 +125,7 @@ export async function revocationRoutes(app: FastifyInstance, ctx: RouteContext):
   const { deps } = ctx;
   const bus = deps.bus as PublishBus & { connection?: NatsConnection | undefined };
   const sink: RevocationSink =
-    (deps as unknown as { revocations?: RevocationSink }).revocations ?? new NatsRevocationSink(() => bus.connection, deps.config.subjectPrefix);
+    deps.revocations ?? new NatsRevocationSink(() => bus.connection, deps.config.subjectPrefix, deps.config.revocationsBucket);
   const log = deps.log.child({ component: 'revocations' });
 
   app.post<{ Body: RevocationBodyT }>(

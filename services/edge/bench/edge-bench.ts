@@ -9,7 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NatsServer, ServiceProcess, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { NatsServer, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { startEdgeProcess } from '../test/cluster.js';
 import { TestSource } from '../test/harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -160,31 +161,21 @@ async function benchHerald(): Promise<Result> {
   const nats = await NatsServer.start();
   const prefix = uniquePrefix();
   const source = await TestSource.create(nats, prefix);
-  const port = await freePort();
-  const internal = await freePort();
-  const edge = new ServiceProcess('services/edge/src/main.ts', {
-    HERALD_NATS_URL: nats.url,
-    HERALD_SUBJECT_PREFIX: prefix,
-    HERALD_HOST: '127.0.0.1',
-    HERALD_PORT: String(port),
-    HERALD_INTERNAL_PORT: String(internal),
-    HERALD_JWT_SECRET: TEST_SECRET,
-    HERALD_JWT_ISSUER: TEST_ISSUER,
-    HERALD_JWT_AUDIENCE: TEST_AUDIENCE,
+  const e = await startEdgeProcess(nats, prefix, {
     HERALD_CONNECT_RATE_PER_IP: '100000',
     HERALD_CONNECT_BURST_PER_IP: '100000',
     HERALD_MAX_CONNECTIONS: '19500',
-    HERALD_LOG_LEVEL: 'warn',
   });
+  const edge = e.p;
   try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${internal}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: 'edge ready' });
+    await waitFor(async () => (await fetch(`${e.internalUrl}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: 'edge ready' });
     const stats = procStats(edge.proc.pid!);
     const rss0 = await settleRss(stats);
-    const workers = await runClients(`ws://127.0.0.1:${port}/ws`, true);
+    const workers = await runClients(e.wsUrl, true);
     const rss1 = await settleRss(stats);
     const rssPerConn = (rss1 - rss0) / N;
     log(`  edge RSS ${(rss0 / 2 ** 20).toFixed(1)} MiB → ${(rss1 / 2 ** 20).toFixed(1)} MiB: ${(rssPerConn / 1024).toFixed(2)} KiB per idle connection`);
-    const metrics = await (await fetch(`http://127.0.0.1:${internal}/metrics`)).text();
+    const metrics = await (await fetch(`${e.internalUrl}/metrics`)).text();
     const heap = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
     log(`  edge V8 heap used ${(heap / 2 ** 20).toFixed(1)} MiB (${(heap / N / 1024).toFixed(2)} KiB per connection, including the runtime)`);
     const rates = await fanout('herald', workers, stats, async (data) => {

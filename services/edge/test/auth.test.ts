@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { NatsServer, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TestClient, mintToken, rsaKeys, unsignedToken, waitFor } from '@herald/testkit';
-import { startTestEdge, TestSource, metricValue, type TestEdge } from './harness.js';
+import { startTestEdge, TestSource, metricValue, type TestEdge, Neighbour } from './harness.js';
 
 let nats: NatsServer;
 let edge: TestEdge;
 let source: TestSource;
-let neighbour: TestClient;
+let neighbour: Neighbour;
 
 beforeAll(async () => {
   nats = await NatsServer.start();
   edge = await startTestEdge(nats.url, { HERALD_AUTH_TIMEOUT_MS: '300' });
   source = await TestSource.create(nats, edge.prefix);
-  neighbour = new TestClient(edge.wsUrl);
-  await neighbour.auth(await mintToken({ sub: 'neighbour', tid: 'acme' }));
+  neighbour = await Neighbour.start(edge, source);
 });
 
 afterAll(async () => {
@@ -23,13 +22,6 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-/** After every refusal the neighbouring connection still receives. */
-async function neighbourStillReceives(): Promise<void> {
-  const before = neighbour.notifications().length;
-  await source.publish('acme', { kind: 'user', id: 'neighbour' }, { ping: before });
-  await neighbour.waitNotifications(before + 1);
-  expect(neighbour.closeCode).toBeUndefined();
-}
 
 const rsa = await rsaKeys();
 const now = () => Math.floor(Date.now() / 1000);
@@ -68,7 +60,7 @@ describe('bad tokens', () => {
     expect(typeof event.reason).toBe('string');
     // The token itself never reaches the log.
     expect(edge.logs.text).not.toContain(token);
-    await neighbourStillReceives();
+    await neighbour.stillReceives();
   });
 
   it('refuses a bad token on the upgrade with 401 and never upgrades', async () => {
@@ -140,7 +132,7 @@ describe('auth timeout and message rules', () => {
     c.send('{"type":"launch-missiles"}');
     expect(await c.closed()).toBe(4504);
     expect(c.closeReason).toBe('Malformed or unknown message.');
-    await neighbourStillReceives();
+    await neighbour.stillReceives();
   });
 
   it('refuses a subscribe before auth with 4500', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer, ServiceProcess, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TestClient, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { NatsServer, TestClient, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { startEdgeProcess, type EdgeProcess } from './cluster.js';
 import { startTestEdge, TestSource, metricValue, type TestEdge } from './harness.js';
 
 let nats: NatsServer;
@@ -80,25 +81,13 @@ describe('several edge processes', () => {
   it('a notification published once reaches clients on two edge processes', async () => {
     const prefix = uniquePrefix();
     const source = await TestSource.create(nats, prefix);
-    const edges: ServiceProcess[] = [];
+    const edges: EdgeProcess[] = [];
     const clients: TestClient[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        const port = await freePort();
-        const internal = await freePort();
-        const p = new ServiceProcess('services/edge/src/main.ts', {
-          HERALD_NATS_URL: nats.url,
-          HERALD_SUBJECT_PREFIX: prefix,
-          HERALD_HOST: '127.0.0.1',
-          HERALD_PORT: String(port),
-          HERALD_INTERNAL_PORT: String(internal),
-          HERALD_JWT_SECRET: TEST_SECRET,
-          HERALD_JWT_ISSUER: TEST_ISSUER,
-          HERALD_JWT_AUDIENCE: TEST_AUDIENCE,
-        });
-        edges.push(p);
-        await p.waitForLog((l) => l.msg === 'edge listening', 20_000);
-        const c = new TestClient(`ws://127.0.0.1:${port}/ws`);
+        const e = await startEdgeProcess(nats, prefix);
+        edges.push(e);
+        const c = new TestClient(e.wsUrl);
         await c.auth(await mintToken({ sub: `u${i}`, tid: 'acme', roles: ['admin'] }));
         clients.push(c);
       }
@@ -112,7 +101,7 @@ describe('several edge processes', () => {
       expect(clients[1]!.notifications()).toHaveLength(1);
     } finally {
       clients.forEach((c) => c.close());
-      await Promise.all(edges.map((e) => e.stop('SIGKILL')));
+      await Promise.all(edges.map((e) => e.stop()));
       await source.close();
     }
   });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, jetstream, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { roomSubject, spaceWildcard, type Room, type StoredNotification } from '@herald/protocol';
-import { NatsServer, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, uniquePrefix } from '@herald/testkit';
+import { NatsServer, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TestClient, mintToken, uniquePrefix } from '@herald/testkit';
 import { createLogger } from '../src/logger.js';
 import { loadConfig } from '../src/config.js';
 import { NatsBus } from '../src/bus/nats.js';
@@ -158,4 +158,33 @@ export async function metricValue(internalUrl: string, name: string, labels: Rec
     }
   }
   return found ? total : 0;
+}
+
+/**
+ * A well-behaved connection beside the misbehaving ones: security rule 4 says no
+ * refusal or limit on one connection disturbs another's delivery.
+ */
+export class Neighbour {
+  private constructor(
+    readonly client: TestClient,
+    private readonly source: TestSource,
+  ) {}
+
+  static async start(edge: TestEdge, source: TestSource): Promise<Neighbour> {
+    const client = new TestClient(edge.wsUrl);
+    await client.auth(await mintToken({ sub: 'neighbour', tid: 'acme' }));
+    return new Neighbour(client, source);
+  }
+
+  /** Publish to the neighbour and assert it arrives on a connection that stayed open. */
+  async stillReceives(): Promise<void> {
+    const before = this.client.notifications().length;
+    await this.source.publish('acme', { kind: 'user', id: 'neighbour' }, { ping: before });
+    await this.client.waitNotifications(before + 1);
+    if (this.client.closeCode !== undefined) throw new Error(`neighbour was closed with ${this.client.closeCode}`);
+  }
+
+  close(): void {
+    this.client.close();
+  }
 }

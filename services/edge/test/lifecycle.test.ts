@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer, ServiceProcess, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, TestClient, freePort, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
+import { NatsServer, TestClient, mintToken, uniquePrefix, waitFor } from '@herald/testkit';
 import { MemoryBus } from '../src/bus/memory.js';
 import { metricValue, startTestEdge } from './harness.js';
+import { startEdgeProcess } from './cluster.js';
 
 let nats: NatsServer;
 beforeAll(async () => {
@@ -11,30 +12,18 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-async function startEdgeProcess(env: Record<string, string>) {
-  const port = await freePort();
-  const internal = await freePort();
-  const p = new ServiceProcess('services/edge/src/main.ts', {
-    HERALD_NATS_URL: nats.url,
-    HERALD_SUBJECT_PREFIX: uniquePrefix(),
-    HERALD_HOST: '127.0.0.1',
-    HERALD_PORT: String(port),
-    HERALD_INTERNAL_PORT: String(internal),
-    HERALD_JWT_SECRET: TEST_SECRET,
-    HERALD_JWT_ISSUER: TEST_ISSUER,
-    HERALD_JWT_AUDIENCE: TEST_AUDIENCE,
-    ...env,
-  });
-  await p.waitForLog((l) => l.msg === 'edge listening', 20_000);
-  return { p, port, internalUrl: `http://127.0.0.1:${internal}` };
+/** An edge in its own process (signals are the point here) with this file's overrides. */
+async function edgeProcess(env: Record<string, string>) {
+  const e = await startEdgeProcess(nats, uniquePrefix(), env);
+  return { p: e.p, wsUrl: e.wsUrl, internalUrl: e.internalUrl };
 }
 
 describe('SIGTERM drain', () => {
   it('turns not-ready, waits the drain delay, closes every connection with 4000 in paced batches, exits 0 before the deadline', async () => {
-    const { p, port, internalUrl } = await startEdgeProcess({ HERALD_DRAIN_DELAY_S: '1', HERALD_DRAIN_WINDOW_S: '2', HERALD_SHUTDOWN_TIMEOUT_S: '10' });
+    const { p, wsUrl, internalUrl } = await edgeProcess({ HERALD_DRAIN_DELAY_S: '1', HERALD_DRAIN_WINDOW_S: '2', HERALD_SHUTDOWN_TIMEOUT_S: '10' });
     const clients: TestClient[] = [];
     for (let i = 0; i < 40; i++) {
-      const c = new TestClient(`ws://127.0.0.1:${port}/ws`);
+      const c = new TestClient(wsUrl);
       await c.auth(await mintToken({ sub: `d${i}`, tid: 'acme' }));
       clients.push(c);
     }
@@ -75,28 +64,17 @@ describe('SIGTERM drain', () => {
 describe('readiness and metrics', () => {
   it('is not ready while NATS is down, and ready again after it returns', async () => {
     const own = await NatsServer.start();
-    const port = await freePort();
-    const internal = await freePort();
-    const p = new ServiceProcess('services/edge/src/main.ts', {
-      HERALD_NATS_URL: own.url,
-      HERALD_HOST: '127.0.0.1',
-      HERALD_PORT: String(port),
-      HERALD_INTERNAL_PORT: String(internal),
-      HERALD_JWT_SECRET: TEST_SECRET,
-      HERALD_JWT_ISSUER: TEST_ISSUER,
-      HERALD_JWT_AUDIENCE: TEST_AUDIENCE,
-    });
-    const readyz = async () => (await fetch(`http://127.0.0.1:${internal}/readyz`).catch(() => undefined))?.status;
+    const { p, wsUrl, internalUrl } = await startEdgeProcess(own, uniquePrefix());
+    const readyz = async () => (await fetch(`${internalUrl}/readyz`).catch(() => undefined))?.status;
     try {
-      await p.waitForLog((l) => l.msg === 'edge listening', 20_000);
       expect(await readyz()).toBe(200);
-      expect((await fetch(`http://127.0.0.1:${internal}/livez`)).status).toBe(200);
-      expect(await metricValue(`http://127.0.0.1:${internal}`, 'herald_edge_nats_connected')).toBe(1);
-      const c = new TestClient(`ws://127.0.0.1:${port}/ws`);
+      expect((await fetch(`${internalUrl}/livez`)).status).toBe(200);
+      expect(await metricValue(internalUrl, 'herald_edge_nats_connected')).toBe(1);
+      const c = new TestClient(wsUrl);
       await c.auth(await mintToken({ sub: 'stay', tid: 'acme' }));
       await own.stop();
       await waitFor(async () => (await readyz()) === 503, { what: 'not ready without NATS' });
-      expect(await metricValue(`http://127.0.0.1:${internal}`, 'herald_edge_nats_connected')).toBe(0);
+      expect(await metricValue(internalUrl, 'herald_edge_nats_connected')).toBe(0);
       // Client sockets are kept while NATS is away.
       expect(c.closeCode).toBeUndefined();
       await own.restart();
@@ -110,13 +88,13 @@ describe('readiness and metrics', () => {
   });
 
   it('counts connections, opens, closes and failures', async () => {
-    const { p, port, internalUrl } = await startEdgeProcess({});
+    const { p, wsUrl, internalUrl } = await edgeProcess({});
     try {
-      const c = new TestClient(`ws://127.0.0.1:${port}/ws`);
+      const c = new TestClient(wsUrl);
       await c.auth(await mintToken({ sub: 'm', tid: 'acme' }));
       expect(await metricValue(internalUrl, 'herald_edge_connections', { transport: 'ws' })).toBe(1);
       expect(await metricValue(internalUrl, 'herald_edge_connections_opened_total', { transport: 'ws' })).toBe(1);
-      const bad = new TestClient(`ws://127.0.0.1:${port}/ws`);
+      const bad = new TestClient(wsUrl);
       await bad.open();
       bad.send({ type: 'auth', token: 'x.y.z' });
       await bad.closed();

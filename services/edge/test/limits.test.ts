@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import { NatsServer, TestClient, mintToken, waitFor } from '@herald/testkit';
-import { startTestEdge, TestSource, metricValue, type TestEdge } from './harness.js';
+import { startTestEdge, TestSource, metricValue, type TestEdge, Neighbour } from './harness.js';
 
 let nats: NatsServer;
 let edge: TestEdge;
 let source: TestSource;
-let neighbour: TestClient;
+let neighbour: Neighbour;
 
 beforeAll(async () => {
   nats = await NatsServer.start();
@@ -20,8 +20,7 @@ beforeAll(async () => {
     HERALD_MAX_CONNECTIONS_PER_TENANT: '5',
   });
   source = await TestSource.create(nats, edge.prefix);
-  neighbour = new TestClient(edge.wsUrl);
-  await neighbour.auth(await mintToken({ sub: 'neighbour', tid: 'acme', roles: ['admin'] }));
+  neighbour = await Neighbour.start(edge, source);
 });
 
 afterAll(async () => {
@@ -31,12 +30,6 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-async function neighbourStillReceives(): Promise<void> {
-  const before = neighbour.notifications().length;
-  await source.publish('acme', { kind: 'user', id: 'neighbour' }, { ping: before });
-  await neighbour.waitNotifications(before + 1);
-  expect(neighbour.closeCode).toBeUndefined();
-}
 
 describe('origin allow-list', () => {
   it('refuses a browser Origin not on the list with 403 before the upgrade', async () => {
@@ -75,7 +68,7 @@ describe('inbound limits', () => {
     expect(await c.closed()).toBe(4505);
     expect(c.closeReason).toBe('Message too large.');
     await waitFor(() => edge.logs.security('message_too_big').length > 0);
-    await neighbourStillReceives();
+    await neighbour.stillReceives();
   });
 
   it('closes a message flood with 4002', async () => {
@@ -85,7 +78,7 @@ describe('inbound limits', () => {
     expect(await c.closed()).toBe(4002);
     await waitFor(() => edge.logs.security('rate_limited').some((l) => l.sub === 'flood'));
     expect(await metricValue(edge.internalUrl, 'herald_edge_connections_closed_total', { reason: 'rate_limited' })).toBeGreaterThan(0);
-    await neighbourStillReceives();
+    await neighbour.stillReceives();
   });
 
   it('limits connections per user and per tenant with 4004', async () => {
@@ -113,7 +106,7 @@ describe('inbound limits', () => {
     const fine = new TestClient(edge.wsUrl);
     await fine.auth(await mintToken({ sub: 't4', tid: 'other-tenant' }));
     for (const x of [a, b, fine, ...others]) x.close();
-    await neighbourStillReceives();
+    await neighbour.stillReceives();
   });
 
   it('limits connection attempts per IP with 429, and per pod with 503', async () => {

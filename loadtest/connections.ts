@@ -4,7 +4,7 @@
 // whether it keeps them (drops while idle are counted).
 //
 //   k6 run -e TOKENS_FILE=$PWD/tmp/k6-tokens.json -e TARGET=1000 loadtest/connections.ts
-import { check } from 'k6';
+import { check, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';
@@ -35,7 +35,6 @@ export const options: Options = {
       executor: 'ramping-vus',
       startVUs: 0,
       stages: [STAGES.ramp, STAGES.hold],
-      gracefulRampDown: '0s',
       // Every VU closes at the end of the hold stage on its own; this is the margin for that.
       gracefulStop: `${WELCOME_TIMEOUT_S + 10}s`,
     },
@@ -60,6 +59,9 @@ const dropped = new Counter('herald_ws_dropped');
 export default function (): void {
   const holdUntil = exec.scenario.startTime + (RAMP_S + HOLD_S) * 1000;
   if (Date.now() >= holdUntil) return;
+  // A later iteration is a reconnect after a failure or a drop: back off like a client would,
+  // rather than hammering the edge (and the failure rate) in a tight loop.
+  if (exec.vu.iterationInScenario > 0) sleep(1 + Math.random() * 2);
 
   const ws = connect(tokenForVu(tokens, exec.vu.idInTest), { scenario: 'connections' });
   let openedAt = 0;

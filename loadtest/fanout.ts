@@ -78,11 +78,14 @@ export function listen(): void {
 function hold(n: number): void {
   const until = exec.scenario.startTime + (WARMUP_S + DURATION_S + COOLDOWN_S) * 1000;
   const ws = connect(tokenForVu(tokens, n + 1), { scenario: 'listeners' });
-  let welcomed = false;
-  const welcomeTimer = setTimeout(() => {
-    ready.add(false, { why: 'welcome_timeout' });
+  let settled = false; // ready recorded once per listener: true at welcome in the tenant room, else false
+  const notReady = (why: string): void => {
+    if (settled) return;
+    settled = true;
+    ready.add(false, { why });
     ws.close();
-  }, 10_000);
+  };
+  const welcomeTimer = setTimeout(() => notReady('welcome_timeout'), 10_000);
 
   ws.addEventListener('message', (e) => {
     const received = Date.now();
@@ -92,18 +95,23 @@ function hold(n: number): void {
       if (msg.event !== EVENT) return;
       latency.add(received - msg.ts);
       delivered.add(1);
-    } else if (msg.type === 'welcome' && !welcomed) {
-      welcomed = true;
+    } else if (msg.type === 'welcome' && !settled) {
       clearTimeout(welcomeTimer);
-      const inRoom = msg.rooms.includes('tenant');
-      ready.add(inRoom, inRoom ? {} : { why: 'not_in_tenant_room' });
-      if (!inRoom) ws.close(); // not an admin: it would only dilute the delivery count
-      else setTimeout(() => ws.close(), Math.max(0, until - Date.now()));
+      // Not an admin: it would only dilute the delivery count, so it counts as not ready.
+      if (!msg.rooms.includes('tenant')) return notReady('not_in_tenant_room');
+      settled = true;
+      ready.add(true);
+      setTimeout(() => ws.close(), Math.max(0, until - Date.now()));
     } else if (msg.type === 'error') {
-      ready.add(false, { why: `error_${msg.code}` });
+      notReady(`error_${msg.code}`);
     }
   });
-  ws.addEventListener('close', () => clearTimeout(welcomeTimer));
+  // A listener that loses its connection is not replaced: the missing deliveries show in
+  // herald_delivered, which is the point.
+  ws.addEventListener('close', () => {
+    clearTimeout(welcomeTimer);
+    notReady('closed_before_welcome');
+  });
 }
 
 export function publishOne(): void {

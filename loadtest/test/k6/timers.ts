@@ -1,0 +1,3 @@
+const timers = globalThis;
+export const setTimeout = timers.setTimeout.bind(timers);
+export const clearTimeout = timers.clearTimeout.bind(timers);

@@ -13,6 +13,9 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { httpRefusalCode, openSse, type FetchLike } from './transports/sse.js';
 import type { Transport, TransportKind } from './transports/transport.js';
+
+/** WebSocket attempts that must fail before opening, in a row, before the client falls back to SSE. */
+const WS_FAILURES_BEFORE_SSE = 2;
 import { openWebSocket, type WebSocketConstructor } from './transports/ws.js';
 
 export type TokenReason = 'connect' | 'expired' | 'reauth';
@@ -119,7 +122,12 @@ export class HeraldClient extends Emitter<HeraldEvents> {
   private retryTimer: Timer | undefined;
   private welcomeTimer: Timer | undefined;
   private refreshTimer: Timer | undefined;
-  private wsBlocked = false;
+  /**
+   * WebSocket attempts in a row that never opened (reset when one opens). Once at the
+   * threshold, each later refusal falls back to SSE at once; every reconnect still tries
+   * WebSocket first, so a client that fell back during a restart returns to it.
+   */
+  private wsOpenFailures = 0;
   private tickets: boolean | undefined;
   private generation = 0;
   private refreshing = false;
@@ -237,7 +245,7 @@ export class HeraldClient extends Emitter<HeraldEvents> {
     if (token === undefined) return this.scheduleRetry(1006, 'no token', this.current);
     const kinds = this.opts.transports ?? ['ws', 'sse'];
     const WS = this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    const useWs = kinds.includes('ws') && WS !== undefined && !(this.wsBlocked && kinds.includes('sse'));
+    const useWs = kinds.includes('ws') && WS !== undefined;
     if (useWs) this.openWs(WS, token, gen);
     else if (kinds.includes('sse')) await this.openSse(token, gen);
     else {
@@ -251,14 +259,18 @@ export class HeraldClient extends Emitter<HeraldEvents> {
     this.current = 'ws';
     const auth: AuthMessage = this.seq === undefined ? { type: 'auth', token } : { type: 'auth', token, resume: this.seq };
     this.transport = openWebSocket(WS, this.wsUrl, auth, {
-      open: () => undefined,
+      open: () => {
+        this.wsOpenFailures = 0;
+      },
       message: (m) => this.onMessage(m, gen),
       close: (code, why, opened) => {
         if (gen !== this.generation) return;
         this.transport = undefined;
-        // Refused before opening (proxy without WebSocket, blocked upgrade): try SSE at once.
+        // Refused before opening twice in a row (proxy without WebSocket, blocked upgrade):
+        // try SSE at once. A single refusal is more often a server restarting, which the
+        // normal backoff handles without leaving WebSocket.
         const kinds = this.opts.transports ?? ['ws', 'sse'];
-        if (!opened && kinds.includes('sse')) {
+        if (!opened && ++this.wsOpenFailures >= WS_FAILURES_BEFORE_SSE && kinds.includes('sse')) {
           void this.openSse(token, gen, true);
           return;
         }
@@ -286,11 +298,7 @@ export class HeraldClient extends Emitter<HeraldEvents> {
       { baseUrl: this.httpBase, token, ticket, resume: this.seq, rooms: [...this.rooms], fetch: fetchFn },
       {
         open: () => undefined,
-        message: (m) => {
-          // SSE worked where WebSocket did not: stay on SSE for this client's lifetime.
-          if (m.type === 'welcome' && afterWsFailure) this.wsBlocked = true;
-          this.onMessage(m, gen);
-        },
+        message: (m) => this.onMessage(m, gen),
         close: (code, why) => {
           if (gen !== this.generation) return;
           this.transport = undefined;

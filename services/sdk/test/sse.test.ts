@@ -36,7 +36,10 @@ describe.each(['header', 'auto'] as const)('SSE fallback (sseAuth=%s)', (sseAuth
     const { client, events } = start({ url: proxy.url, sseAuth });
     await waitFor(() => events.connected.length === 1, { what: 'connected over SSE' });
     const story = () => JSON.stringify({ disconnected: events.disconnected, errors: events.error, requests: proxy.requests.map((r) => [r.method, r.url.replace(/ticket=[^&]+/, 'ticket=…'), r.status]) });
-    expect(proxy.upgradesRefused, story()).toBe(1);
+    // Two refusals in a row (one could be a restarting server), then SSE at once.
+    expect(proxy.upgradesRefused, story()).toBe(2);
+    expect(events.disconnected, story()).toHaveLength(1);
+    expect(events.disconnected[0], story()).toMatchObject({ code: 1006, transport: 'ws', willRetry: true });
     expect(events.connected[0], story()).toMatchObject({ transport: 'sse', rooms: ['user:alice'] });
     expect(client.transportKind).toBe('sse');
 
@@ -45,8 +48,8 @@ describe.each(['header', 'auto'] as const)('SSE fallback (sseAuth=%s)', (sseAuth
     expect(events.notification[0], story()).toMatchObject({ seq: s1, data: { n: 1 }, room: 'user:alice' });
 
     await edge.stop();
-    await waitFor(() => events.disconnected.length >= 1, { what: 'stream ended' });
-    expect(events.disconnected[0], story()).toMatchObject({ code: 4000, name: 'SHUTDOWN', willRetry: true, transport: 'sse' });
+    await waitFor(() => events.disconnected.length >= 2, { what: 'stream ended' });
+    expect(events.disconnected[1], story()).toMatchObject({ code: 4000, name: 'SHUTDOWN', willRetry: true, transport: 'sse' });
     // Published while the client has no edge: resume must bring it.
     const s2 = await stack.publish('acme', { kind: 'user', id: 'alice' }, { n: 2 });
     edge = await stack.edge({ port });
@@ -54,8 +57,12 @@ describe.each(['header', 'auto'] as const)('SSE fallback (sseAuth=%s)', (sseAuth
     await waitFor(() => client.cursor === s2, { what: 'missed notification replayed' });
     expect(events.notification.map((n) => n.seq), story()).toEqual([s1, s2]);
 
-    // SSE worked where WebSocket did not: no more upgrade attempts, and the cursor went as Last-Event-ID.
-    expect(proxy.upgradesRefused, story()).toBe(1);
+    // Every reconnect tried WebSocket once more (refused: straight to SSE, no backoff): one
+    // refusal per SSE request, plus the first cycle's second refusal. The cursor went as
+    // Last-Event-ID.
+    const sseAttempts = proxy.requests.filter((r) => r.url.startsWith('/sse')).length;
+    expect(proxy.upgradesRefused, story()).toBe(sseAttempts + 1);
+    expect(proxy.upgradesRefused, story()).toBeGreaterThanOrEqual(3);
     const last = proxy.sse().at(-1)!;
     expect(last.headers['last-event-id']).toBe(String(s1));
     if (sseAuth === 'header') {

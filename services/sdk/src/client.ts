@@ -290,8 +290,10 @@ export class HeraldClient extends Emitter<HeraldEvents> {
       const t = await this.fetchTicket(fetchFn, token);
       if (gen !== this.generation) return;
       if (typeof t === 'string') ticket = t;
-      // Refused for a reason a header would not fix (bad token, origin), or tickets are required.
-      else if (t !== undefined && (closeClass(t) === 'fatal' || mode === 'ticket')) return this.onClose(t, 'ticket refused', 'sse');
+      // Refused for a reason a header would not fix (bad token, origin), tickets are required,
+      // or the endpoint is known to work and failed for now (edge restarting): back off and
+      // retry rather than quietly move the token into a header.
+      else if (t !== undefined && (closeClass(t) === 'fatal' || mode === 'ticket' || this.tickets === true)) return this.onClose(t, 'ticket refused', 'sse');
       else if (mode === 'ticket') return this.onClose(1002, 'no ticket endpoint', 'sse');
     }
     this.transport = openSse(
@@ -334,8 +336,7 @@ export class HeraldClient extends Emitter<HeraldEvents> {
       this.tickets = true;
       return body.ticket;
     }
-    const code = httpRefusalCode(res.status, body.code);
-    return closeClass(code) === 'fatal' ? code : undefined;
+    return httpRefusalCode(res.status, body.code);
   }
 
   private armWelcomeTimer(gen: number): void {
